@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages this project builds, tests and demos with.
+# Idempotent: when every package is already installed it touches nothing and
+# does not even refresh the package lists, so it costs well under a second.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries (see README.md, "Dependencies", for why each one is here)
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # network labs: namespaces, captures, the Keepalived peer
+  iproute2 iputils-ping tcpdump keepalived procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Keepalived's package enables a system service; the project starts its own
+# Keepalived processes inside test namespaces and never wants the host one.
+if dpkg-query -W keepalived >/dev/null 2>&1 && command -v systemctl >/dev/null; then
+  systemctl disable --now keepalived >/dev/null 2>&1 || true
+fi
