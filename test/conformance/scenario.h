@@ -1,0 +1,49 @@
+#pragma once
+
+// Conformance scenarios: text files of inputs and the exact outputs the
+// state machine must produce, each stamped with the fake clock.
+//
+//   # comment
+//   config versions=2,3 vrid=1 priority=100 interval=1s vips=198.51.100.10/24
+//          source=192.0.2.2 [preempt=false] [preempt_delay=5s]
+//          [auth=pass:secret] [shutdown=strict] [unicast_peers=a,b]
+//          [checksum=without-pseudo-header]     (one line)
+//   start | shutdown | link up|down | tracker fault|ok | delta N
+//   no-source | source
+//   advance DURATION                    (fires due timers in order)
+//   recv from=ADDR prio=N [int=DUR] [vrid=N] [version=N] [vips=a,b]
+//        [ttl=N] [auth=none|pass:PW] [form=without-pseudo-header]
+//   check state=Master master=ADDR master_prio=N eff_prio=N
+//         master_int=DUR error.REASON=N received=N sent=N
+//   > TIME OUTPUT                       (the next output, exactly)
+//
+// Outputs: `send prio=N int=DUR`, `announce`, `add PREFIX`,
+// `remove PREFIX`, `transition FROM->TO REASON [silence=DUR]`,
+// `error REASON` (instance-level §7.1), `drop REASON` (decoder),
+// `released` (hitless or strict shutdown finished).
+// Every output must be expected, in order; `config versions=2,3` runs the
+// file once per version with the same expectations.
+
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "vrrp/instance.h"
+
+namespace vrrp::testing {
+
+struct ScenarioResult {
+  bool ok = true;
+  std::string failure;  // "file:line: ..." when !ok
+  // (version, from, to, reason) of every transition seen.
+  std::set<std::tuple<Version, State, State, TransitionReason>> transitions;
+};
+
+// The versions a scenario file asks to be run with.
+std::vector<Version> ScenarioVersions(const std::string& path);
+ScenarioResult RunScenario(const std::string& path, Version version);
+
+std::string FormatDuration(Duration d);
+
+}  // namespace vrrp::testing

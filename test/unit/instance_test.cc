@@ -1,0 +1,128 @@
+// Instance behaviour that scenario files do not express well: the §6.1
+// formulas themselves, timer lateness, the bounded peer table.
+
+#include "vrrp/instance.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_scheduler.h"
+#include "fakes/fake_wire.h"
+
+namespace vrrp::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(Timers, SkewAndMasterDownIntervalFollowSection61) {
+  EXPECT_EQ(SkewTime(100, seconds(1)), std::chrono::microseconds(609375));
+  EXPECT_EQ(MasterDownInterval(100, seconds(1)),
+            std::chrono::microseconds(3609375));
+  EXPECT_EQ(SkewTime(255, seconds(1)), std::chrono::nanoseconds(3906250));
+  EXPECT_EQ(SkewTime(1, seconds(1)), std::chrono::nanoseconds(996093750));
+  // 10 ms VRRPv3, priority 150 (the numbers of the failover benchmark).
+  EXPECT_EQ(MasterDownInterval(150, milliseconds(10)),
+            std::chrono::nanoseconds(34140625));
+}
+
+struct Harness : PacketIo, InstanceObserver {
+  std::optional<IpAddress> SourceAddress() const override {
+    return *IpAddress::Parse("192.0.2.2");
+  }
+  void SendAdvertisement(const Advertisement& a) override { sent.push_back(a); }
+  void Announce(std::span<const IpPrefix>) override {}
+  void OnAdvertTimerLateness(const Instance&, Duration d) override {
+    lateness.push_back(d);
+  }
+  std::vector<Advertisement> sent;
+  std::vector<Duration> lateness;
+};
+
+InstanceConfig Cfg() {
+  InstanceConfig c;
+  c.name = "vr";
+  c.interface = "eth0";
+  c.vrid = 5;
+  c.priority = 255;
+  c.virtual_addresses = {*IpPrefix::Parse("198.51.100.5/24")};
+  return c;
+}
+
+
+TEST(Instance, AdvertisementsCarryTheConfiguredFields) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  auto cfg = Cfg();
+  cfg.version = Version::kV2;
+  cfg.auth_type = AuthType::kSimplePassword;
+  cfg.auth_password = "pw";
+  Instance i(cfg, clock, h, addrs, &h);
+  i.Start();
+  ASSERT_EQ(h.sent.size(), 1u);
+  const auto& a = h.sent[0];
+  EXPECT_EQ(a.version, Version::kV2);
+  EXPECT_EQ(a.vrid, 5);
+  EXPECT_EQ(a.priority, 255);
+  EXPECT_EQ(a.auth_type, AuthType::kSimplePassword);
+  // RFC 3768 §5.3.10: zero-padded to 8 octets.
+  EXPECT_EQ(a.auth_data, (std::array<uint8_t, 8>{'p', 'w', 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(a.addresses, std::vector<IpAddress>{*IpAddress::Parse("198.51.100.5")});
+}
+
+TEST(Instance, AdvertTimerLatenessIsReportedAndDoesNotDrift) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  Instance i(Cfg(), clock, h, addrs, &h);
+  i.Start();  // owner: Master at 0, next advertisement due at 1 s
+  // The fake clock fires timers exactly on time: lateness 0.
+  clock.Advance(seconds(1) - milliseconds(1));
+  EXPECT_EQ(h.sent.size(), 1u);
+  clock.Advance(milliseconds(1));
+  ASSERT_EQ(h.lateness.size(), 1u);
+  EXPECT_EQ(h.lateness[0], Duration::zero());
+  EXPECT_EQ(i.stats().max_advert_timer_lateness, Duration::zero());
+  // The next deadline is 2 s; cadence is kept from deadlines, not wake-ups.
+  clock.Advance(seconds(1));
+  EXPECT_EQ(h.sent.size(), 3u);
+}
+
+TEST(Instance, PeerTableIsBounded) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  auto cfg = Cfg();
+  cfg.priority = 100;
+  Instance i(cfg, clock, h, addrs, &h);
+  i.Start();
+  for (int n = 0; n < 500; ++n) {
+    DecodedAdvertisement d;
+    d.advertisement.vrid = 5;
+    d.advertisement.priority = 200;
+    d.advertisement.addresses = {*IpAddress::Parse("198.51.100.5")};
+    const auto src = IpAddress::V4({203, 0, 113, static_cast<uint8_t>(n % 250)});
+    auto src2 = IpAddress::V4({198, 51, 100, static_cast<uint8_t>(n / 250 + 100)});
+    i.OnAdvertisement(d, n < 250 ? src : src2);
+    clock.Advance(milliseconds(1));
+  }
+  EXPECT_LE(i.Status().peers.size(), 64u);
+  EXPECT_EQ(i.stats().advertisements_received, 500u);
+}
+
+TEST(Instance, ShutdownBeforeStartReleasesAtOnce) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  Instance i(Cfg(), clock, h, addrs, &h);
+  bool released = false;
+  i.Shutdown([&] { released = true; });
+  EXPECT_TRUE(released);
+  i.Start();  // ignored after shutdown
+  EXPECT_EQ(i.state(), State::kInitialize);
+  EXPECT_TRUE(h.sent.empty());
+  EXPECT_EQ(clock.ArmedTimers(), 0u);
+}
+
+}  // namespace
+}  // namespace vrrp::testing

@@ -1,0 +1,234 @@
+#pragma once
+
+// One virtual router: the RFC 5798 §6 state machine.
+//
+// It sees only inputs (Start, received advertisements, timer expiries through
+// the Scheduler, link and tracker changes, Shutdown) and produces outputs
+// through PacketIo and AddressManager, so conformance tests drive it with a
+// fake clock and fake wire and compare what comes out.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vrrp/config.h"
+#include "vrrp/packet.h"
+#include "vrrp/packet_io.h"
+#include "vrrp/scheduler.h"
+#include "vrrp/time.h"
+
+namespace vrrp {
+
+// Numbered as Keepalived and keepalived-exporter do (INIT=0 BACKUP=1
+// MASTER=2 FAULT=3), so the exporter can publish the value as it is.
+enum class State : uint8_t { kInitialize = 0, kBackup = 1, kMaster = 2, kFault = 3 };
+
+enum class TransitionReason : uint8_t {
+  kStartup,              // §6.4.1: Initialize -> Backup, or -> Master as owner
+  kMasterDownTimer,      // §6.4.2: the master went silent
+  kPriorityZeroReceived, // §6.4.2: the master left gracefully (after Skew_Time)
+  kLowerPriorityMaster,  // §6.4.2: preempted a lower-priority master
+  kHigherPriorityMaster, // §6.4.3: preempted by a higher priority (or address)
+  kTracker,              // a tracker demanded Fault, or stopped demanding it
+  kInterfaceDown,
+  kInterfaceUp,
+  kNoSourceAddress,      // no primary / link-local / unicast source address
+  kSourceAddress,        // the source address came back
+  kShutdown,             // §6.4.2 / §6.4.3 Shutdown event
+};
+
+std::string_view ToString(State state);
+std::string_view ToString(TransitionReason reason);
+
+struct Transition {
+  State from = State::kInitialize;
+  State to = State::kInitialize;
+  TransitionReason reason = TransitionReason::kStartup;
+  TimePoint at{};
+  // Backup -> Master only: time since the last advertisement heard from the
+  // previous master (its priority-0 one, on a graceful handover).
+  std::optional<Duration> master_silence;
+};
+
+// The most a peer's last advertisement told us.
+struct PeerInfo {
+  uint8_t priority = 0;
+  Centiseconds advert_interval{0};
+  ChecksumForm checksum_form = ChecksumForm::kWithPseudoHeader;
+  TimePoint last_seen{};
+  uint64_t advertisements = 0;
+};
+
+struct InstanceStats {
+  uint64_t advertisements_sent = 0;
+  uint64_t advertisements_received = 0;  // accepted by the §7.1 checks
+  uint64_t priority_zero_sent = 0;
+  uint64_t priority_zero_received = 0;
+  uint64_t become_master = 0;   // vrrpv3StatisticsMasterTransitions
+  uint64_t release_master = 0;
+  uint64_t announcements = 0;   // Announce() calls (each covers every VIP)
+  std::array<uint64_t, kReceiveErrorCount> receive_errors{};
+  uint64_t received_with_pseudo_header = 0;
+  uint64_t received_without_pseudo_header = 0;
+  Duration max_advert_timer_lateness{0};
+
+  uint64_t errors(ReceiveError e) const {
+    return receive_errors[static_cast<size_t>(e)];
+  }
+};
+
+// A consistent copy of everything the exporter shows about an instance.
+struct InstanceStatus {
+  std::string name;
+  State state = State::kInitialize;
+  uint8_t base_priority = 0;
+  uint8_t effective_priority = 0;
+  std::optional<IpAddress> master_address;  // ourselves when Master
+  uint8_t master_priority = 0;
+  Centiseconds advert_interval{0};         // configured
+  Centiseconds master_advert_interval{0};  // learned (§6.1)
+  Duration skew_time{0};
+  Duration master_down_interval{0};
+  bool releasing = false;  // hitless shutdown: VIPs still held after prio 0
+  bool tracker_fault = false;
+  bool link_up = true;
+  std::optional<Transition> last_transition;
+  InstanceStats stats;
+  std::map<IpAddress, PeerInfo> peers;
+};
+
+class Instance;
+
+class InstanceObserver {
+ public:
+  virtual ~InstanceObserver() = default;
+  virtual void OnTransition(const Instance& /*instance*/,
+                            const Transition& /*transition*/) {}
+  // How late the Adver_Timer fired (timer-lateness metric).
+  virtual void OnAdvertTimerLateness(const Instance& /*instance*/,
+                                     Duration /*lateness*/) {}
+  // An advertisement failed an instance-level §7.1 check.
+  virtual void OnReceiveError(const Instance& /*instance*/,
+                              ReceiveError /*error*/,
+                              const IpAddress& /*source*/) {}
+};
+
+// Skew_Time and Master_Down_Interval (§6.1), exact to the nanosecond.
+Duration SkewTime(uint8_t priority, Duration master_adver_interval);
+Duration MasterDownInterval(uint8_t priority, Duration master_adver_interval);
+
+class Instance {
+ public:
+  Instance(InstanceConfig config, Scheduler& scheduler, PacketIo& io,
+           AddressManager& addresses, InstanceObserver* observer = nullptr);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  // §6.4.1 Startup event.
+  void Start();
+  // §6.4.2 / §6.4.3 Shutdown event. `released` runs once the virtual
+  // addresses are gone: at once in strict mode or when not Master; in
+  // hitless mode when the new master is heard or the bound passes.
+  void Shutdown(std::function<void()> released = {});
+
+  // A datagram that passed DecodeAdvertisement, addressed to this VRID.
+  void OnAdvertisement(const DecodedAdvertisement& decoded,
+                       const IpAddress& source);
+  // A packet-level error attributed to this instance by its VRID.
+  void CountReceiveError(ReceiveError error);
+
+  void SetLinkUp(bool up);
+  // A tracker with weight 0 (or a sync group) demands Fault.
+  void SetTrackerFault(bool fault);
+  // Sum of the weights of failing/succeeding trackers; effective priority is
+  // base + delta clamped to 1..254 (the owner stays 255).
+  void SetPriorityDelta(int delta);
+  // Re-reads PacketIo::SourceAddress() (address added or removed).
+  void SourceAddressChanged();
+
+  const InstanceConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  State state() const { return state_; }
+  uint8_t effective_priority() const;
+  InstanceStatus Status() const;
+  const InstanceStats& stats() const { return stats_; }
+
+ private:
+  enum FaultCause : uint8_t {
+    kFaultLinkDown = 1,
+    kFaultTracker = 2,
+    kFaultNoSource = 4,
+  };
+
+  void TransitionTo(State to, TransitionReason reason,
+                    std::optional<Duration> master_silence = std::nullopt);
+  void BecomeMaster(TransitionReason reason,
+                    std::optional<Duration> master_silence);
+  void BecomeBackup(TransitionReason reason);
+  void SendAdvertisement(uint8_t priority);
+  void AddVirtualAddresses();
+  void RemoveVirtualAddresses();
+  void ArmMasterDownTimer(Duration after);
+  void OnAdverTimer();
+  void OnMasterDownTimer();
+  void OnReleaseTimer();
+  void FinishRelease();
+  void UpdateFault(uint8_t cause, bool set, TransitionReason set_reason,
+                   TransitionReason clear_reason);
+  void EnterFault(TransitionReason reason);
+  void StartFromInitialize(TransitionReason reason);
+  bool CheckAdvertisement(const Advertisement& adv, const IpAddress& source);
+  void RecordError(ReceiveError error, const IpAddress& source);
+  void RecordPeer(const DecodedAdvertisement& decoded, const IpAddress& source);
+  bool PreemptAllowed(TimePoint now);
+
+  InstanceConfig config_;
+  Scheduler& scheduler_;
+  PacketIo& io_;
+  AddressManager& addresses_;
+  InstanceObserver* observer_;
+
+  State state_ = State::kInitialize;
+  bool started_ = false;
+  bool shut_down_ = false;
+  uint8_t fault_causes_ = 0;
+  int priority_delta_ = 0;
+  Duration master_adver_interval_{0};
+  std::optional<IpAddress> source_;
+  std::optional<IpAddress> master_address_;
+  uint8_t master_priority_ = 0;
+  TimePoint last_master_advert_at_{};
+  bool have_master_advert_ = false;
+  // Why the Master_Down_Timer is running, so the takeover carries a reason.
+  TransitionReason pending_takeover_reason_ = TransitionReason::kMasterDownTimer;
+  // preempt_delay bookkeeping: when we started and when we first saw the
+  // current lower-priority master.
+  TimePoint started_at_{};
+  std::optional<TimePoint> lower_master_since_;
+  // Split-brain healing: the last re-announcement made because a
+  // lower-priority master was heard.
+  std::optional<TimePoint> last_heal_announce_;
+  bool vips_installed_ = false;
+  bool releasing_ = false;
+  std::function<void()> released_;
+  std::optional<Transition> last_transition_;
+  InstanceStats stats_;
+  std::map<IpAddress, PeerInfo> peers_;
+
+  // The advertisement we send, built once; only the priority changes.
+  Advertisement advert_;
+  std::vector<IpAddress> expected_addresses_;  // sorted, for §7.1
+  TimePoint adver_deadline_{};
+
+  std::unique_ptr<Timer> adver_timer_;
+  std::unique_ptr<Timer> master_down_timer_;
+  std::unique_ptr<Timer> release_timer_;
+};
+
+}  // namespace vrrp
