@@ -1,0 +1,1145 @@
+#include "vrrp/config_loader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace vrrp {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Text helpers
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Quotes a value from the file for an error message. Control bytes are
+// escaped and long values cut, so a binary or huge value cannot garble the
+// terminal or flood the log.
+std::string Quote(std::string_view text) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "\"";
+  const size_t shown = std::min(text.size(), kMaxShown);
+  for (size_t i = 0; i < shown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (shown < text.size()) out += "...";
+  out += '"';
+  return out;
+}
+
+// What a node is, for "got ..." in messages. Only scalars are shown
+// verbatim: printing a whole nested map would bury the message.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return Quote(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "an empty value";
+}
+
+std::string Join(std::span<const std::string_view> words,
+                 std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += sep;
+    out += words[i];
+  }
+  return out;
+}
+
+// Edit distance, for "did you mean" on unknown keys. Keys are short, so the
+// quadratic table is fine.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string FamilyName(Family family) {
+  return family == Family::kIpv4 ? "ipv4" : "ipv6";
+}
+
+// ---------------------------------------------------------------------------
+// Durations
+
+// Parses text as a whole non-negative decimal integer; nullopt on anything
+// else, including overflow.
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  if (text.empty() || !IsDigit(text.front())) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// a * b for non-negative values, nullopt on overflow (which would be UB).
+std::optional<int64_t> CheckedMultiply(int64_t a, int64_t b) {
+  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a) {
+    return std::nullopt;
+  }
+  return a * b;
+}
+
+Result<Duration, std::string> ParseDurationText(std::string_view text) {
+  const std::string got = ", got " + Quote(text);
+  const std::string usage =
+      "must be a duration such as 1s, 100ms or 1.5s (units ms, s, m; a bare "
+      "number means seconds)";
+  if (!text.empty() && text.front() == '-') {
+    return Err("must not be negative" + got);
+  }
+
+  // Split "<int>.<frac><unit>".
+  size_t i = 0;
+  while (i < text.size() && IsDigit(text[i])) ++i;
+  std::string_view int_part = text.substr(0, i);
+  std::string_view frac_part;
+  if (i < text.size() && text[i] == '.') {
+    const size_t start = ++i;
+    while (i < text.size() && IsDigit(text[i])) ++i;
+    frac_part = text.substr(start, i - start);
+  }
+  if (int_part.empty() && frac_part.empty()) return Err(usage + got);
+  const std::string_view unit = text.substr(i);
+
+  int64_t unit_ns = 0;
+  if (unit.empty() || unit == "s") {
+    unit_ns = Duration(1s).count();
+  } else if (unit == "ms") {
+    unit_ns = Duration(1ms).count();
+  } else if (unit == "m") {
+    unit_ns = Duration(1min).count();
+  } else {
+    const bool word = std::all_of(unit.begin(), unit.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    });
+    if (!word) return Err(usage + got);
+    return Err("has unknown unit " + Quote(unit) +
+               " (allowed: ms, s, m; a bare number means seconds)" + got);
+  }
+
+  // value = digits / 10^k exactly; leading and trailing zeros carry no
+  // information and would only make the integer overflow sooner.
+  while (int_part.size() > 1 && int_part.front() == '0') {
+    int_part.remove_prefix(1);
+  }
+  while (!frac_part.empty() && frac_part.back() == '0') {
+    frac_part.remove_suffix(1);
+  }
+  const std::string digits = std::string(int_part) + std::string(frac_part);
+  const auto mantissa = ParseInteger(digits.empty() ? "0" : digits);
+  if (!mantissa) return Err("is too large" + got);
+  // 10^18 is the largest power of ten in int64; a non-zero fraction with
+  // more digits than that is certainly finer than a nanosecond.
+  if (frac_part.size() > 18) return Err("is more precise than 1ns" + got);
+  int64_t scale = 1;
+  for (size_t k = 0; k < frac_part.size(); ++k) scale *= 10;
+
+  // ns = mantissa * unit_ns / scale. Cancelling the common factor first keeps
+  // "1.000000001m" (a mantissa of 10^9 times 60 s) inside int64.
+  const int64_t common = std::gcd(unit_ns, scale);
+  const auto numerator = CheckedMultiply(*mantissa, unit_ns / common);
+  if (!numerator) return Err("is too large" + got);
+  const int64_t denominator = scale / common;
+  if (*numerator % denominator != 0) {
+    return Err("is more precise than 1ns" + got);
+  }
+  return Duration(*numerator / denominator);
+}
+
+// ---------------------------------------------------------------------------
+// The loader
+
+template <typename T>
+struct Choice {
+  std::string_view text;
+  T value;
+};
+
+constexpr Choice<Family> kFamilies[] = {{"ipv4", Family::kIpv4},
+                                        {"ipv6", Family::kIpv6}};
+constexpr Choice<ChecksumForm> kChecksumForms[] = {
+    {"with-pseudo-header", ChecksumForm::kWithPseudoHeader},
+    {"without-pseudo-header", ChecksumForm::kWithoutPseudoHeader}};
+constexpr Choice<ShutdownMode> kShutdownModes[] = {
+    {"hitless", ShutdownMode::kHitless}, {"strict", ShutdownMode::kStrict}};
+constexpr Choice<AuthType> kAuthTypes[] = {{"none", AuthType::kNone},
+                                           {"pass", AuthType::kSimplePassword}};
+
+constexpr std::string_view kTopLevelKeys[] = {"instances"};
+constexpr std::string_view kInstanceKeys[] = {"name",
+                                              "interface",
+                                              "vrid",
+                                              "version",
+                                              "family",
+                                              "priority",
+                                              "advert_interval",
+                                              "virtual_ipaddresses",
+                                              "preempt",
+                                              "preempt_delay",
+                                              "accept",
+                                              "unicast",
+                                              "authentication",
+                                              "checksum",
+                                              "shutdown"};
+constexpr std::string_view kUnicastKeys[] = {"source", "peers"};
+constexpr std::string_view kAuthenticationKeys[] = {"type", "password"};
+
+constexpr size_t kMaxNameLength = 64;
+constexpr size_t kMaxInterfaceLength = 15;  // IFNAMSIZ - 1
+constexpr size_t kMaxVirtualAddresses = 255;
+constexpr size_t kMaxPasswordLength = 8;      // RFC 3768 §5.3.10
+constexpr Duration kMaxPreemptDelay = 1000s;  // Keepalived's limit
+constexpr Centiseconds kMinV3Interval{1};
+constexpr Centiseconds kMaxV3Interval{4095};  // 12 bits, RFC 5798 §5.2.7
+constexpr std::chrono::seconds kMinV2Interval{1};
+constexpr std::chrono::seconds kMaxV2Interval{255};  // 8 bits, RFC 3768
+
+// One "key: value" of a YAML map.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+
+  // Where a problem with the value is: yaml-cpp gives an empty value the
+  // mark of the next token (often the next line), so point at the key then.
+  YAML::Mark mark() const {
+    return value.IsScalar() || value.IsMap() || value.IsSequence()
+               ? value.Mark()
+               : key.Mark();
+  }
+};
+
+using Fields = std::map<std::string, Entry, std::less<>>;
+
+const Entry* Find(const Fields& fields, std::string_view key) {
+  auto it = fields.find(key);
+  return it == fields.end() ? nullptr : &it->second;
+}
+
+std::string Path(const std::string& base, std::string_view key) {
+  return base.empty() ? std::string(key) : base + "." + std::string(key);
+}
+
+std::string Index(const std::string& base, size_t index) {
+  return base + "[" + std::to_string(index) + "]";
+}
+
+// An address parsed from the file, with where it was written.
+struct PlacedAddress {
+  IpPrefix prefix;
+  std::string field;
+  YAML::Mark mark;
+};
+
+// What the checks across instances need from one instance, kept even when
+// other fields of the instance are wrong so one bad field hides nothing.
+struct InstanceKeys {
+  std::optional<std::string> name;
+  YAML::Mark name_mark;
+  std::optional<std::string> interface;
+  std::optional<uint8_t> vrid;
+  YAML::Mark vrid_mark;
+  std::optional<Family> family;
+};
+
+// Sees the shape of a YAML stream without building it: yaml-cpp 0.7 loops
+// forever, allocating, when YAML::LoadAll meets a stray top-level ',' (a file
+// that is just ","): its parser reports an empty document at that token
+// without consuming it, again and again (jbeder/yaml-cpp#1040, fixed upstream
+// in 2024 by #1319). So count documents with an event handler that keeps
+// nothing, stop when one starts where the previous did, and let YAML::Load
+// (one document, no loop) build the tree.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+struct DocumentScan {
+  std::optional<YAML::Mark> second_document;
+  std::optional<YAML::Mark> stuck_at;  // the parser made no progress here
+};
+
+// Throws YAML::Exception on a syntax error, as YAML::Load would.
+DocumentScan ScanDocuments(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  DocumentScan scan;
+  while (parser.HandleNextDocument(counter)) {
+    const std::vector<YAML::Mark>& starts = counter.starts;
+    if (starts.size() >= 2 &&
+        starts.back().pos <= starts[starts.size() - 2].pos) {
+      scan.stuck_at = starts.back();
+      break;
+    }
+    // Each further document consumes at least its "---", so the stream
+    // ends; the cap only bounds the marks kept for a pathological file.
+    if (starts.size() >= 2) scan.second_document = starts[1];
+    if (starts.size() > 1000) break;
+  }
+  return scan;
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  Result<Config, std::vector<ConfigError>> Load(std::string_view yaml);
+
+ private:
+  void Error(const YAML::Mark& mark, std::string field, std::string message);
+  std::vector<ConfigError> TakeErrors();
+  SourceLocation Where(const YAML::Mark& mark) const;
+  Fields ReadMap(const YAML::Node& map, const std::string& path,
+                 std::span<const std::string_view> allowed);
+
+  std::optional<int64_t> ReadInteger(const Entry& entry,
+                                     const std::string& field, int64_t min,
+                                     int64_t max, std::string_view why = {});
+  std::optional<bool> ReadBool(const Entry& entry, const std::string& field);
+  std::optional<std::string> ReadString(const Entry& entry,
+                                        const std::string& field);
+  std::optional<Duration> ReadDuration(const Entry& entry,
+                                       const std::string& field);
+  template <typename T, size_t N>
+  std::optional<T> ReadChoice(const Entry& entry, const std::string& field,
+                              const Choice<T> (&choices)[N]);
+  std::optional<IpPrefix> ReadAddress(const YAML::Node& node,
+                                      const YAML::Mark& mark,
+                                      const std::string& field,
+                                      bool allow_prefix);
+  std::vector<PlacedAddress> ReadAddressList(const Entry& entry,
+                                             const std::string& field,
+                                             bool allow_prefix,
+                                             std::string_view what);
+  void CheckFamily(std::span<const PlacedAddress> addresses, Family family,
+                   const std::string& family_reason);
+  void CheckDuplicates(std::span<const PlacedAddress> addresses);
+
+  std::optional<InstanceConfig> LoadInstance(const YAML::Node& node,
+                                             size_t index, InstanceKeys* keys);
+  void LoadUnicast(const Entry& entry, const std::string& field,
+                   std::optional<Family> family, InstanceConfig* config);
+  void LoadAuthentication(const Entry& entry, const std::string& field,
+                          std::optional<Version> version,
+                          InstanceConfig* config);
+  void CheckAcrossInstances(std::span<const InstanceKeys> keys);
+
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+SourceLocation Loader::Where(const YAML::Mark& mark) const {
+  // yaml-cpp counts from 0 and uses -1 for "no position".
+  return SourceLocation{file_, mark.line >= 0 ? mark.line + 1 : 0,
+                        mark.column >= 0 ? mark.column + 1 : 0};
+}
+
+std::vector<ConfigError> Loader::TakeErrors() {
+  // File order, as a compiler reports: the checks run per topic, and the
+  // checks across instances run last.
+  std::stable_sort(errors_.begin(), errors_.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::pair(a.location.line, a.location.column) <
+                            std::pair(b.location.line, b.location.column);
+                   });
+  return std::move(errors_);
+}
+
+void Loader::Error(const YAML::Mark& mark, std::string field,
+                   std::string message) {
+  errors_.push_back(
+      ConfigError{Where(mark), std::move(field), std::move(message)});
+}
+
+Fields Loader::ReadMap(const YAML::Node& map, const std::string& path,
+                       std::span<const std::string_view> allowed) {
+  Fields fields;
+  // Not `it->first`: yaml-cpp's operator-> returns a proxy that dies at the
+  // end of the expression, leaving a dangling reference. The range-for keeps
+  // each key/value pair alive for the whole iteration.
+  for (const auto& pair : map) {
+    const YAML::Node key = pair.first;
+    if (!key.IsScalar()) {
+      Error(key.Mark(), path,
+            "keys must be plain words, got " + Describe(key) + " as a key");
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    // A key is echoed in the field path; quote one with odd bytes so it
+    // cannot garble the terminal.
+    const bool plain = std::all_of(name.begin(), name.end(),
+                                   [](char c) { return c > ' ' && c < 0x7f; });
+    const std::string field = Path(path, plain ? name : Quote(name));
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      // Unknown keys are errors, not ignored: a misspelt "preemt: false"
+      // would otherwise silently keep the default.
+      std::string message = "unknown key";
+      auto best =
+          std::min_element(allowed.begin(), allowed.end(), [&](auto a, auto b) {
+            return EditDistance(name, a) < EditDistance(name, b);
+          });
+      if (best != allowed.end() && EditDistance(name, *best) <= 2) {
+        message += "; did you mean \"" + std::string(*best) + "\"?";
+      } else {
+        message += "; allowed here: " + Join(allowed, ", ");
+      }
+      Error(key.Mark(), field, message);
+      continue;
+    }
+    if (auto previous = fields.find(name); previous != fields.end()) {
+      // yaml-cpp keeps both; which one wins would be an accident.
+      Error(key.Mark(), field,
+            "is given twice (first at line " +
+                std::to_string(Where(previous->second.key.Mark()).line) + ")");
+      continue;
+    }
+    fields.emplace(name, Entry{key, pair.second});
+  }
+  return fields;
+}
+
+std::optional<int64_t> Loader::ReadInteger(const Entry& entry,
+                                           const std::string& field,
+                                           int64_t min, int64_t max,
+                                           std::string_view why) {
+  std::optional<int64_t> value;
+  if (entry.value.IsScalar()) value = ParseInteger(entry.value.Scalar());
+  if (value && *value >= min && *value <= max) return value;
+  Error(entry.mark(), field,
+        "must be an integer " + std::to_string(min) + ".." +
+            std::to_string(max) + std::string(why) + ", got " +
+            Describe(entry.value));
+  return std::nullopt;
+}
+
+std::optional<bool> Loader::ReadBool(const Entry& entry,
+                                     const std::string& field) {
+  if (entry.value.IsScalar()) {
+    // YAML 1.2 booleans only: "yes"/"no"/"on" are strings there, and a key
+    // that means different things under YAML 1.1 and 1.2 is a trap.
+    const std::string& text = entry.value.Scalar();
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+  }
+  Error(entry.mark(), field,
+        "must be true or false, got " + Describe(entry.value));
+  return std::nullopt;
+}
+
+std::optional<std::string> Loader::ReadString(const Entry& entry,
+                                              const std::string& field) {
+  if (entry.value.IsScalar()) return entry.value.Scalar();
+  Error(entry.mark(), field, "must be a string, got " + Describe(entry.value));
+  return std::nullopt;
+}
+
+std::optional<Duration> Loader::ReadDuration(const Entry& entry,
+                                             const std::string& field) {
+  if (!entry.value.IsScalar()) {
+    Error(entry.mark(), field,
+          "must be a duration such as 1s, 100ms or 1.5s, got " +
+              Describe(entry.value));
+    return std::nullopt;
+  }
+  auto parsed = ParseDurationText(entry.value.Scalar());
+  if (!parsed.ok()) {
+    Error(entry.mark(), field, parsed.error());
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+template <typename T, size_t N>
+std::optional<T> Loader::ReadChoice(const Entry& entry,
+                                    const std::string& field,
+                                    const Choice<T> (&choices)[N]) {
+  if (entry.value.IsScalar()) {
+    for (const Choice<T>& choice : choices) {
+      if (entry.value.Scalar() == choice.text) return choice.value;
+    }
+  }
+  std::vector<std::string_view> names;
+  for (const Choice<T>& choice : choices) names.push_back(choice.text);
+  Error(entry.mark(), field,
+        "must be " + Join(names, " or ") + ", got " + Describe(entry.value));
+  return std::nullopt;
+}
+
+std::optional<IpPrefix> Loader::ReadAddress(const YAML::Node& node,
+                                            const YAML::Mark& mark,
+                                            const std::string& field,
+                                            bool allow_prefix) {
+  const std::string expected =
+      allow_prefix
+          ? "must be an IP address or address/prefix-length (e.g. "
+            "198.51.100.10/24 or 2001:db8::10/64), got "
+          : "must be an IP address (e.g. 192.0.2.1 or 2001:db8::1), got ";
+  if (!node.IsScalar()) {
+    Error(mark, field, expected + Describe(node));
+    return std::nullopt;
+  }
+  const std::string& text = node.Scalar();
+  std::optional<IpPrefix> prefix;
+  if (allow_prefix) {
+    prefix = IpPrefix::Parse(text);
+  } else if (auto address = IpAddress::Parse(text)) {
+    prefix =
+        IpPrefix{*address, static_cast<uint8_t>(address->is_v4() ? 32 : 128)};
+  }
+  if (!prefix) {
+    Error(mark, field, expected + Quote(text));
+    return std::nullopt;
+  }
+  if (prefix->address.is_unspecified() || prefix->address.is_multicast()) {
+    Error(mark, field,
+          "must be a unicast address, got " + Quote(text) + " (" +
+              (prefix->address.is_multicast() ? "multicast" : "unspecified") +
+              ")");
+    return std::nullopt;
+  }
+  return prefix;
+}
+
+std::vector<PlacedAddress> Loader::ReadAddressList(const Entry& entry,
+                                                   const std::string& field,
+                                                   bool allow_prefix,
+                                                   std::string_view what) {
+  std::vector<PlacedAddress> out;
+  if (!entry.value.IsSequence()) {
+    Error(entry.mark(), field,
+          "must be a list of " + std::string(what) + ", got " +
+              Describe(entry.value));
+    return out;
+  }
+  if (entry.value.size() == 0) {
+    Error(entry.mark(), field,
+          "must list at least one of the " + std::string(what));
+    return out;
+  }
+  size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    const std::string item_field = Index(field, index++);
+    // An empty "- " item has the mark of the next token; use the list's.
+    const YAML::Mark mark = item.IsNull() ? entry.mark() : item.Mark();
+    if (auto prefix = ReadAddress(item, mark, item_field, allow_prefix)) {
+      out.push_back(PlacedAddress{*prefix, item_field, mark});
+    }
+  }
+  return out;
+}
+
+void Loader::CheckFamily(std::span<const PlacedAddress> addresses,
+                         Family family, const std::string& family_reason) {
+  for (const PlacedAddress& a : addresses) {
+    if (a.prefix.address.family() == family) continue;
+    Error(a.mark, a.field,
+          a.prefix.address.ToString() + " is " +
+              FamilyName(a.prefix.address.family()) + ", but the instance is " +
+              FamilyName(family) + " (" + family_reason +
+              "); use one instance per address family");
+  }
+}
+
+void Loader::CheckDuplicates(std::span<const PlacedAddress> addresses) {
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      // The same address with another prefix length is still the same
+      // address on the wire.
+      if (addresses[i].prefix.address != addresses[j].prefix.address) continue;
+      Error(addresses[i].mark, addresses[i].field,
+            addresses[i].prefix.address.ToString() +
+                " is listed twice (first as " + addresses[j].field +
+                " at line " + std::to_string(Where(addresses[j].mark).line) +
+                ")");
+      break;
+    }
+  }
+}
+
+std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
+                                                   size_t index,
+                                                   InstanceKeys* keys) {
+  const std::string path = Index("instances", index);
+  if (!node.IsMap()) {
+    Error(node.Mark(), path,
+          "must be a map of instance settings (name:, interface:, vrid:, "
+          "virtual_ipaddresses:, ...), got " +
+              Describe(node));
+    return std::nullopt;
+  }
+  const size_t errors_before = errors_.size();
+  const Fields fields = ReadMap(node, path, kInstanceKeys);
+  InstanceConfig config;
+  config.location = Where(node.Mark());
+
+  auto required = [&](std::string_view key,
+                      std::string_view what) -> const Entry* {
+    const Entry* entry = Find(fields, key);
+    if (entry == nullptr) {
+      Error(node.Mark(), Path(path, key),
+            "is required (" + std::string(what) + ")");
+    }
+    return entry;
+  };
+
+  // Identity: name, interface, VRID.
+  if (const Entry* e = required("name", "a unique name for the instance")) {
+    const std::string field = Path(path, "name");
+    if (auto name = ReadString(*e, field)) {
+      const bool valid = !name->empty() && name->size() <= kMaxNameLength &&
+                         std::all_of(name->begin(), name->end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') ||
+                                  (c >= 'A' && c <= 'Z') || IsDigit(c) ||
+                                  c == '_' || c == '.' || c == '-';
+                         });
+      if (valid) {
+        config.name = *name;
+        keys->name = *name;
+        keys->name_mark = e->mark();
+      } else {
+        Error(e->mark(), field,
+              "must be 1..64 characters of A-Z, a-z, 0-9, '_', '.', '-' "
+              "(it becomes a metric label), got " +
+                  Quote(*name));
+      }
+    }
+  }
+  if (const Entry* e = required("interface", "the network interface")) {
+    const std::string field = Path(path, "interface");
+    if (auto name = ReadString(*e, field)) {
+      // The kernel's own rule (dev_valid_name): what it would refuse can
+      // never match an interface, so say so now rather than at startup.
+      const bool valid =
+          !name->empty() && name->size() <= kMaxInterfaceLength &&
+          *name != "." && *name != ".." &&
+          std::none_of(name->begin(), name->end(), [](char c) {
+            return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
+                   c == '\r' || c == '\v' || c == '\f' || c == '\0';
+          });
+      if (valid) {
+        config.interface = *name;
+        keys->interface = *name;
+      } else {
+        Error(e->mark(), field,
+              "must be a Linux interface name: 1..15 characters without "
+              "'/', ':' or whitespace, got " +
+                  Quote(*name));
+      }
+    }
+  }
+  if (const Entry* e = required("vrid", "the virtual router ID, 1..255")) {
+    if (auto vrid = ReadInteger(*e, Path(path, "vrid"), 1, 255)) {
+      config.vrid = static_cast<uint8_t>(*vrid);
+      keys->vrid = config.vrid;
+      keys->vrid_mark = e->mark();
+    }
+  }
+
+  // Version, then the family, which the addresses may decide.
+  std::optional<Version> version = Version::kV3;
+  const Entry* version_entry = Find(fields, "version");
+  if (version_entry != nullptr) {
+    const YAML::Node& value = version_entry->value;
+    const std::string text = value.IsScalar() ? value.Scalar() : "";
+    if (text == "2" || text == "3") {
+      version = text == "2" ? Version::kV2 : Version::kV3;
+    } else {
+      version.reset();
+      Error(version_entry->mark(), Path(path, "version"),
+            "must be 2 (VRRPv2, RFC 3768) or 3 (VRRPv3, RFC 5798), got " +
+                Describe(value));
+    }
+  }
+  if (version) config.version = *version;
+
+  std::optional<Family> family;
+  std::string family_reason;
+  const Entry* family_entry = Find(fields, "family");
+  if (family_entry != nullptr) {
+    family = ReadChoice(*family_entry, Path(path, "family"), kFamilies);
+    family_reason =
+        "family: at line " + std::to_string(Where(family_entry->mark()).line);
+  }
+
+  std::vector<PlacedAddress> vips;
+  if (const Entry* e = required("virtual_ipaddresses",
+                                "a list of 1..255 virtual addresses")) {
+    const std::string field = Path(path, "virtual_ipaddresses");
+    vips = ReadAddressList(*e, field, /*allow_prefix=*/true, "addresses");
+    if (e->value.IsSequence() && e->value.size() > kMaxVirtualAddresses) {
+      Error(e->mark(), field,
+            "lists " + std::to_string(e->value.size()) +
+                " addresses; at most 255 fit in an advertisement (8-bit "
+                "count, RFC 5798 §5.2.5)");
+    }
+  }
+  std::span<const PlacedAddress> vips_to_check = vips;
+  if (family_entry == nullptr && !vips.empty()) {
+    // No family: given, so the first address sets it and the rest must match.
+    family = vips.front().prefix.address.family();
+    family_reason = "set by its first address, " + vips.front().field;
+    vips_to_check = vips_to_check.subspan(1);
+  }
+  if (family) {
+    config.family = *family;
+    keys->family = *family;
+    CheckFamily(vips_to_check, *family, family_reason);
+  }
+  CheckDuplicates(vips);
+  for (const PlacedAddress& vip : vips) {
+    config.virtual_addresses.push_back(vip.prefix);
+  }
+
+  if (version == Version::kV2 && family == Family::kIpv6) {
+    Error(version_entry->mark(), Path(path, "version"),
+          "VRRPv2 is IPv4-only (RFC 3768), but the instance is ipv6 (" +
+              family_reason + "); use version: 3 for IPv6");
+  }
+
+  if (const Entry* e = Find(fields, "priority")) {
+    if (auto priority = ReadInteger(
+            *e, Path(path, "priority"), 1, 255,
+            " (255 means the address owner; 0 is reserved for a leaving "
+            "master, RFC 5798 §5.2.4)")) {
+      config.priority = static_cast<uint8_t>(*priority);
+    }
+  }
+
+  if (const Entry* e = Find(fields, "advert_interval")) {
+    const std::string field = Path(path, "advert_interval");
+    if (auto interval = ReadDuration(*e, field); interval && version) {
+      const std::string got = ", got " + Describe(e->value);
+      if (*version == Version::kV3) {
+        // RFC 5798 §5.2.7: a 12-bit count of centiseconds.
+        if (*interval % Centiseconds(1) != Duration::zero() ||
+            *interval < kMinV3Interval || *interval > kMaxV3Interval) {
+          Error(e->mark(), field,
+                "must be a multiple of 10ms in 10ms..40.95s for VRRPv3 "
+                "(12-bit centiseconds, RFC 5798 §5.2.7)" +
+                    got);
+        } else {
+          config.advert_interval =
+              std::chrono::duration_cast<Centiseconds>(*interval);
+        }
+      } else {
+        // RFC 3768 §5.3.7: an 8-bit count of seconds.
+        if (*interval % 1s != Duration::zero() || *interval < kMinV2Interval ||
+            *interval > kMaxV2Interval) {
+          Error(e->mark(), field,
+                "must be whole seconds 1s..255s for VRRPv2 (RFC 3768 "
+                "§5.3.7)" +
+                    got);
+        } else {
+          config.advert_interval =
+              std::chrono::duration_cast<Centiseconds>(*interval);
+        }
+      }
+    }
+  }
+
+  // Preemption.
+  const Entry* preempt_entry = Find(fields, "preempt");
+  if (preempt_entry != nullptr) {
+    if (auto preempt = ReadBool(*preempt_entry, Path(path, "preempt"))) {
+      config.preempt = *preempt;
+    }
+  }
+  if (const Entry* e = Find(fields, "preempt_delay")) {
+    const std::string field = Path(path, "preempt_delay");
+    if (auto delay = ReadDuration(*e, field)) {
+      if (*delay > kMaxPreemptDelay) {
+        Error(e->mark(), field,
+              "must be 0s..1000s (Keepalived's limit), got " +
+                  Describe(e->value));
+      } else {
+        config.preempt_delay = *delay;
+      }
+    }
+    if (preempt_entry != nullptr && !config.preempt) {
+      // A delay before a preemption that never happens is a contradiction,
+      // most likely a half-finished edit.
+      Error(e->mark(), field,
+            "has no effect with preempt: false (line " +
+                std::to_string(Where(preempt_entry->mark()).line) +
+                "); remove one of them");
+    }
+  }
+  if (const Entry* e = Find(fields, "accept")) {
+    if (auto accept = ReadBool(*e, Path(path, "accept"))) {
+      config.accept = *accept;
+    }
+  }
+
+  if (const Entry* e = Find(fields, "unicast")) {
+    LoadUnicast(*e, Path(path, "unicast"), family, &config);
+  }
+  if (const Entry* e = Find(fields, "authentication")) {
+    LoadAuthentication(*e, Path(path, "authentication"), version, &config);
+  }
+
+  if (const Entry* e = Find(fields, "checksum")) {
+    const std::string field = Path(path, "checksum");
+    auto form = ReadChoice(*e, field, kChecksumForms);
+    if (version == Version::kV2 || family == Family::kIpv6) {
+      // VRRPv2 has no pseudo-header at all and IPv6 always has one: the
+      // choice exists only for VRRPv3 over IPv4.
+      Error(e->key.Mark(), field,
+            "applies only to VRRPv3 over IPv4, but the instance is " +
+                (version == Version::kV2 ? std::string("VRRPv2")
+                                         : std::string("ipv6")) +
+                "; remove it");
+    } else if (form) {
+      config.checksum_form = *form;
+    }
+  }
+  if (const Entry* e = Find(fields, "shutdown")) {
+    if (auto mode = ReadChoice(*e, Path(path, "shutdown"), kShutdownModes)) {
+      config.shutdown_mode = *mode;
+    }
+  }
+
+  if (errors_.size() != errors_before) return std::nullopt;
+  return config;
+}
+
+void Loader::LoadUnicast(const Entry& entry, const std::string& field,
+                         std::optional<Family> family, InstanceConfig* config) {
+  if (!entry.value.IsMap()) {
+    Error(entry.mark(), field,
+          "must be a map with peers: (and optionally source:), got " +
+              Describe(entry.value));
+    return;
+  }
+  const Fields fields = ReadMap(entry.value, field, kUnicastKeys);
+  UnicastConfig unicast;
+  if (const Entry* e = Find(fields, "source")) {
+    const std::string source_field = Path(field, "source");
+    if (auto source = ReadAddress(e->value, e->mark(), source_field,
+                                  /*allow_prefix=*/false)) {
+      unicast.source = source->address;
+      if (family) {
+        const PlacedAddress placed{*source, source_field, e->mark()};
+        CheckFamily(std::span(&placed, 1), *family,
+                    "the family of its virtual addresses");
+      }
+    }
+  }
+  const Entry* peers_entry = Find(fields, "peers");
+  if (peers_entry == nullptr) {
+    Error(entry.mark(), Path(field, "peers"),
+          "is required with unicast: (the addresses to send advertisements "
+          "to)");
+  } else {
+    const std::string peers_field = Path(field, "peers");
+    std::vector<PlacedAddress> peers = ReadAddressList(
+        *peers_entry, peers_field, /*allow_prefix=*/false, "peer addresses");
+    if (family) {
+      CheckFamily(peers, *family, "the family of its virtual addresses");
+    }
+    CheckDuplicates(peers);
+    for (const PlacedAddress& peer : peers) {
+      unicast.peers.push_back(peer.prefix.address);
+    }
+  }
+  config->unicast = std::move(unicast);
+}
+
+void Loader::LoadAuthentication(const Entry& entry, const std::string& field,
+                                std::optional<Version> version,
+                                InstanceConfig* config) {
+  if (version == Version::kV3) {
+    Error(entry.key.Mark(), field,
+          "is VRRPv2-only (RFC 3768 §5.3.6); VRRPv3 removed authentication "
+          "(RFC 5798 §9). Set version: 2 or remove it");
+  }
+  if (!entry.value.IsMap()) {
+    Error(entry.mark(), field,
+          "must be a map with type: (none or pass) and password:, got " +
+              Describe(entry.value));
+    return;
+  }
+  const Fields fields = ReadMap(entry.value, field, kAuthenticationKeys);
+  std::optional<AuthType> type;
+  if (const Entry* e = Find(fields, "type")) {
+    type = ReadChoice(*e, Path(field, "type"), kAuthTypes);
+  } else {
+    Error(entry.mark(), Path(field, "type"), "is required (none or pass)");
+  }
+  const Entry* password_entry = Find(fields, "password");
+  const std::string password_field = Path(field, "password");
+  std::optional<std::string> password;
+  if (password_entry != nullptr) {
+    password = ReadString(*password_entry, password_field);
+    if (password &&
+        (password->empty() || password->size() > kMaxPasswordLength)) {
+      Error(password_entry->mark(), password_field,
+            "must be 1..8 bytes (RFC 3768 §5.3.10), got " +
+                std::to_string(password->size()) + " bytes");
+      password.reset();
+    }
+  }
+  if (type == AuthType::kSimplePassword && password_entry == nullptr) {
+    Error(entry.mark(), password_field, "is required with type: pass");
+  }
+  if (type == AuthType::kNone && password_entry != nullptr) {
+    Error(password_entry->key.Mark(), password_field,
+          "is only used with type: pass; remove it or set type: pass");
+  }
+  if (type && version == Version::kV2) {
+    config->auth_type = *type;
+    if (*type == AuthType::kSimplePassword && password) {
+      config->auth_password = *password;
+    }
+  }
+}
+
+void Loader::CheckAcrossInstances(std::span<const InstanceKeys> keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const InstanceKeys& a = keys[i];
+    for (size_t j = 0; j < i; ++j) {
+      const InstanceKeys& b = keys[j];
+      if (a.name && b.name && *a.name == *b.name) {
+        Error(a.name_mark, Index("instances", i) + ".name",
+              "name " + Quote(*a.name) + " is already used by " +
+                  Index("instances", j) + " at line " +
+                  std::to_string(Where(b.name_mark).line) +
+                  "; names must be unique");
+        break;
+      }
+    }
+    for (size_t j = 0; j < i; ++j) {
+      const InstanceKeys& b = keys[j];
+      // RFC 5798 §7.3: the VRID and family pick the virtual MAC, so two
+      // routers with the same pair on one link would fight over it. Another
+      // interface or the other family is a different virtual router.
+      if (a.vrid && b.vrid && a.interface && b.interface && a.family &&
+          b.family && *a.vrid == *b.vrid && *a.interface == *b.interface &&
+          *a.family == *b.family) {
+        Error(a.vrid_mark, Index("instances", i) + ".vrid",
+              "VRID " + std::to_string(*a.vrid) + " on " + *a.interface + " (" +
+                  FamilyName(*a.family) + ") is already used by " +
+                  Index("instances", j) +
+                  (b.name ? " (" + Quote(*b.name) + ")" : std::string()) +
+                  " at line " + std::to_string(Where(b.vrid_mark).line) +
+                  "; VRIDs must be unique per interface and family");
+        break;
+      }
+    }
+  }
+}
+
+Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
+  const std::string text(yaml);
+  YAML::Node root;
+  try {
+    const DocumentScan scan = ScanDocuments(text);
+    if (scan.stuck_at) {
+      const YAML::Mark& mark = *scan.stuck_at;
+      const bool comma = mark.pos >= 0 &&
+                         static_cast<size_t>(mark.pos) < text.size() &&
+                         text[static_cast<size_t>(mark.pos)] == ',';
+      Error(mark, "",
+            comma ? "YAML syntax error: ',' outside a [list] or {map}"
+                  : "YAML syntax error: unexpected token");
+      return Err(TakeErrors());
+    }
+    if (scan.second_document) {
+      Error(*scan.second_document, "",
+            "only one YAML document is allowed; remove the second \"---\"");
+    }
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    // ParserException and DeepRecursion carry where the parser stopped.
+    Error(e.mark, "", "YAML syntax error: " + e.msg);
+    return Err(TakeErrors());
+  } catch (const std::exception& e) {
+    Error(YAML::Mark::null_mark(), "",
+          std::string("cannot parse the file: ") + e.what());
+    return Err(TakeErrors());
+  }
+
+  Config config;
+  config.file = file_;
+  if (root.IsNull()) {
+    Error(YAML::Mark::null_mark(), "instances",
+          "is required, but the file is empty (write \"instances: []\" for "
+          "no virtual routers)");
+    return Err(TakeErrors());
+  }
+  if (!root.IsMap()) {
+    Error(root.Mark(), "",
+          "the top level must be a map with the key instances:, got " +
+              Describe(root));
+    return Err(TakeErrors());
+  }
+  const Fields fields = ReadMap(root, "", kTopLevelKeys);
+  const Entry* instances = Find(fields, "instances");
+  std::vector<InstanceKeys> keys;
+  if (instances == nullptr) {
+    Error(root.Mark(), "instances",
+          "is required (write \"instances: []\" for no virtual routers)");
+  } else if (instances->value.IsSequence()) {
+    size_t index = 0;
+    for (const YAML::Node& node : instances->value) {
+      InstanceKeys& instance_keys = keys.emplace_back();
+      if (auto instance = LoadInstance(node, index, &instance_keys)) {
+        config.instances.push_back(std::move(*instance));
+      }
+      ++index;
+    }
+  } else if (!instances->value.IsNull()) {
+    // A null "instances:" (every entry commented out) counts as empty.
+    Error(instances->mark(), "instances",
+          "must be a list of instances, got " + Describe(instances->value));
+  }
+  CheckAcrossInstances(keys);
+
+  if (!errors_.empty()) return Err(TakeErrors());
+  return config;
+}
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  std::string out = location.file.empty() ? "<config>" : location.file;
+  if (location.line > 0) {
+    out += ":" + std::to_string(location.line);
+    if (location.column > 0) out += ":" + std::to_string(location.column);
+  }
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  return out;
+}
+
+Result<Duration, std::string> ParseDuration(std::string_view text) {
+  return ParseDurationText(text);
+}
+
+Result<Config, std::vector<ConfigError>> LoadConfigString(
+    std::string_view yaml, const std::string& file_name) {
+  try {
+    return Loader(file_name).Load(yaml);
+  } catch (const std::exception& e) {
+    // Only allocation failure can get here; the loader must still not throw.
+    return Err(std::vector<ConfigError>{ConfigError{
+        SourceLocation{file_name, 0, 0}, "",
+        std::string("cannot load the configuration: ") + e.what()}});
+  }
+}
+
+Result<Config, std::vector<ConfigError>> LoadConfigFile(
+    const std::string& path) {
+  // A configuration larger than this is a mistake (a log file, a disk image),
+  // and reading it whole would only waste memory.
+  constexpr size_t kMaxFileSize = 16 << 20;
+  auto fail = [&](int error) {
+    return Err(std::vector<ConfigError>{ConfigError{
+        SourceLocation{path, 0, 0}, "",
+        "cannot read the configuration file: " +
+            std::error_code(error, std::generic_category()).message()}});
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno);
+  // read() on a directory fails with EISDIR anyway; fstat only makes that
+  // independent of the file system.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return fail(error);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(EISDIR);
+  }
+  std::string text;
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      return fail(error);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxFileSize) {
+      ::close(fd);
+      return fail(EFBIG);
+    }
+  }
+  ::close(fd);
+  return LoadConfigString(text, path);
+}
+
+}  // namespace vrrp
