@@ -29,9 +29,9 @@ FakeWire::Port& FakeWire::AddPort(const std::string& name,
 void FakeWire::Port::SendAdvertisement(const Advertisement& adv) {
   if (!link_up_) return;
   wire_.packets_.push_back({wire_.scheduler_.Now(), name_, adv});
-  wire_.Deliver(*this, EncodeAdvertisement(
-                           adv, source_, VrrpMulticastGroup(source_.family()),
-                           form_));
+  wire_.Deliver(
+      *this, EncodeAdvertisement(adv, source_,
+                                 VrrpMulticastGroup(source_.family()), form_));
 }
 
 void FakeWire::Port::Announce(std::span<const IpPrefix>) {
@@ -62,19 +62,19 @@ SimRouter::SimRouter(FakeWire& wire, const std::string& name,
   port = &wire.AddPort(name, segment, source, config.checksum_form);
   instance = std::make_unique<Instance>(std::move(config), wire.scheduler(),
                                         *port, addresses, observer);
-  port->SetReceiver([this](std::span<const uint8_t> bytes,
-                           const DatagramInfo& info) {
-    auto decoded = DecodeAdvertisement(bytes, info);
-    if (!decoded.ok()) {
-      ++decode_errors[decoded.error()];
-      return;
-    }
-    if (decoded->advertisement.vrid != instance->config().vrid) {
-      ++decode_errors[ReceiveError::kVrId];
-      return;
-    }
-    instance->OnAdvertisement(*decoded, info.source);
-  });
+  port->SetReceiver(
+      [this](std::span<const uint8_t> bytes, const DatagramInfo& info) {
+        auto decoded = DecodeAdvertisement(bytes, info);
+        if (!decoded.ok()) {
+          ++decode_errors[decoded.error()];
+          return;
+        }
+        if (decoded->advertisement.vrid != instance->config().vrid) {
+          ++decode_errors[ReceiveError::kVrId];
+          return;
+        }
+        instance->OnAdvertisement(*decoded, info.source);
+      });
 }
 
 }  // namespace vrrp::testing

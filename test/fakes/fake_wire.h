@@ -68,8 +68,8 @@ class FakeWire {
 
 class FakeWire::Port : public PacketIo {
  public:
-  Port(FakeWire& wire, std::string name, std::string segment,
-       IpAddress source, ChecksumForm form)
+  Port(FakeWire& wire, std::string name, std::string segment, IpAddress source,
+       ChecksumForm form)
       : wire_(wire),
         name_(std::move(name)),
         segment_(std::move(segment)),

@@ -29,8 +29,8 @@ TEST(AnnouncementSchedule, BurstSecondBurstThenRefresh) {
   s.Start();
   r.clock.Advance(seconds(130));
   const std::vector<Duration> want = {
-      milliseconds(0),    milliseconds(100),  milliseconds(200),
-      milliseconds(5200), milliseconds(5300), milliseconds(5400),
+      milliseconds(0),     milliseconds(100),   milliseconds(200),
+      milliseconds(5200),  milliseconds(5300),  milliseconds(5400),
       milliseconds(65400), milliseconds(125400)};
   EXPECT_EQ(r.at, want);
 }
@@ -49,11 +49,12 @@ TEST(AnnouncementSchedule, StopEndsEverything) {
 
 TEST(AnnouncementSchedule, RestartBeginsANewBurst) {
   Recorder r;
-  AnnouncementSchedule s(
-      r.clock,
-      {.count = 2, .interval = milliseconds(10), .second_burst_after = {},
-       .refresh = {}},
-      r.Fn());
+  AnnouncementSchedule s(r.clock,
+                         {.count = 2,
+                          .interval = milliseconds(10),
+                          .second_burst_after = {},
+                          .refresh = {}},
+                         r.Fn());
   s.Start();
   r.clock.Advance(milliseconds(5));
   s.Start();
@@ -66,9 +67,10 @@ TEST(AnnouncementSchedule, RestartBeginsANewBurst) {
 
 TEST(AnnouncementSchedule, CountZeroStillAnnouncesOnce) {
   Recorder r;
-  AnnouncementSchedule s(r.clock, {.count = 0, .interval = {},
-                                   .second_burst_after = {}, .refresh = {}},
-                         r.Fn());
+  AnnouncementSchedule s(
+      r.clock,
+      {.count = 0, .interval = {}, .second_burst_after = {}, .refresh = {}},
+      r.Fn());
   s.Start();
   r.clock.Advance(seconds(1));
   EXPECT_EQ(r.at.size(), 1u);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -771,6 +772,69 @@ TEST(ParseDurationTest, RejectsMalformedNegativeAndOutOfRange) {
     auto parsed = ParseDuration(c.text);
     ASSERT_FALSE(parsed.ok());
     EXPECT_THAT(parsed.error(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace vrrp
+
+namespace vrrp {
+namespace {
+
+TEST(ConfigLoaderAnnounce, DefaultsAndOverrides) {
+  auto c = LoadConfigString(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.10/24]
+  - name: b
+    interface: eth0
+    vrid: 2
+    virtual_ipaddresses: [192.0.2.11/24]
+    announce:
+      count: 5
+      interval: 0s
+      second_burst_after: 0s
+      refresh: 30s
+)",
+                            "announce.yml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->instances[0].announce, AnnounceConfig{});
+  const AnnounceConfig& b = c->instances[1].announce;
+  EXPECT_EQ(b.count, 5u);
+  EXPECT_EQ(b.interval, Duration::zero());
+  EXPECT_EQ(b.second_burst_after, Duration::zero());
+  EXPECT_EQ(b.refresh, std::chrono::seconds(30));
+}
+
+TEST(ConfigLoaderAnnounce, RejectsOutOfRangeAndUnknownKeys) {
+  auto c = LoadConfigString(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.10/24]
+    announce:
+      count: 0
+      refresh: 2d
+      repeat: 3
+)",
+                            "announce.yml");
+  ASSERT_FALSE(c.ok());
+  std::set<std::string> fields;
+  for (const auto& e : c.error()) {
+    fields.insert(e.field);
+    EXPECT_EQ(e.location.file, "announce.yml");
+  }
+  EXPECT_TRUE(fields.count("instances[0].announce.count"));
+  EXPECT_TRUE(fields.count("instances[0].announce.refresh"));
+  EXPECT_TRUE(fields.count("instances[0].announce.repeat"));
+  for (const auto& e : c.error()) {
+    if (e.field == "instances[0].announce.count") {
+      EXPECT_EQ(e.location.line, 7);
+    }
+    if (e.field == "instances[0].announce.refresh") {
+      EXPECT_EQ(e.location.line, 8);
+    }
   }
 }
 

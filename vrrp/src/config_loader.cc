@@ -233,9 +233,12 @@ constexpr std::string_view kInstanceKeys[] = {"name",
                                               "unicast",
                                               "authentication",
                                               "checksum",
-                                              "shutdown"};
+                                              "shutdown",
+                                              "announce"};
 constexpr std::string_view kUnicastKeys[] = {"source", "peers"};
 constexpr std::string_view kAuthenticationKeys[] = {"type", "password"};
+constexpr std::string_view kAnnounceKeys[] = {"count", "interval",
+                                              "second_burst_after", "refresh"};
 
 constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMaxInterfaceLength = 15;  // IFNAMSIZ - 1
@@ -387,6 +390,8 @@ class Loader {
                                              size_t index, InstanceKeys* keys);
   void LoadUnicast(const Entry& entry, const std::string& field,
                    std::optional<Family> family, InstanceConfig* config);
+  void LoadAnnounce(const Entry& entry, const std::string& field,
+                    InstanceConfig* config);
   void LoadAuthentication(const Entry& entry, const std::string& field,
                           std::optional<Version> version,
                           InstanceConfig* config);
@@ -865,9 +870,60 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
       config.shutdown_mode = *mode;
     }
   }
+  if (const Entry* e = Find(fields, "announce")) {
+    LoadAnnounce(*e, Path(path, "announce"), &config);
+  }
 
   if (errors_.size() != errors_before) return std::nullopt;
   return config;
+}
+
+void Loader::LoadAnnounce(const Entry& entry, const std::string& field,
+                          InstanceConfig* config) {
+  if (!entry.value.IsMap()) {
+    Error(entry.mark(), field,
+          "must be a map of count, interval, second_burst_after, refresh, "
+          "got " +
+              Describe(entry.value));
+    return;
+  }
+  const Fields fields = ReadMap(entry.value, field, kAnnounceKeys);
+  AnnounceConfig& a = config->announce;
+  if (const Entry* e = Find(fields, "count")) {
+    if (auto n = ReadInteger(*e, Path(field, "count"), 1, 100, "")) {
+      a.count = static_cast<uint32_t>(*n);
+    }
+  }
+  // Each duration with its range: a burst spread over more than 10 s, a
+  // second burst later than 10 min or a refresh rarer than a day is no
+  // longer what the setting is for.
+  struct Limit {
+    const char* key;
+    Duration* out;
+    Duration max;
+    const char* what;
+  };
+  const Limit limits[] = {
+      {"interval", &a.interval, std::chrono::seconds(10),
+       "0s..10s (between the announcements of one burst)"},
+      {"second_burst_after", &a.second_burst_after, std::chrono::minutes(10),
+       "0s..10m (0s: no second burst)"},
+      {"refresh", &a.refresh, std::chrono::hours(24),
+       "0s..24h (0s: no periodic refresh)"},
+  };
+  for (const Limit& l : limits) {
+    const Entry* e = Find(fields, l.key);
+    if (e == nullptr) continue;
+    const std::string f = Path(field, l.key);
+    if (auto d = ReadDuration(*e, f)) {
+      if (*d > l.max) {
+        Error(e->mark(), f,
+              std::string("must be ") + l.what + ", got " + Describe(e->value));
+      } else {
+        *l.out = *d;
+      }
+    }
+  }
 }
 
 void Loader::LoadUnicast(const Entry& entry, const std::string& field,

@@ -135,8 +135,8 @@ void Instance::StartFromInitialize(TransitionReason reason) {
     return;
   }
   pending_takeover_reason_ = TransitionReason::kMasterDownTimer;
-  ArmMasterDownTimer(MasterDownInterval(effective_priority(),
-                                        master_adver_interval_));
+  ArmMasterDownTimer(
+      MasterDownInterval(effective_priority(), master_adver_interval_));
   TransitionTo(State::kBackup, reason);
 }
 
@@ -390,8 +390,8 @@ void Instance::BecomeBackup(TransitionReason reason) {
   RemoveVirtualAddresses();
   ++stats_.release_master;
   pending_takeover_reason_ = TransitionReason::kMasterDownTimer;
-  ArmMasterDownTimer(MasterDownInterval(effective_priority(),
-                                        master_adver_interval_));
+  ArmMasterDownTimer(
+      MasterDownInterval(effective_priority(), master_adver_interval_));
   TransitionTo(State::kBackup, reason);
 }
 

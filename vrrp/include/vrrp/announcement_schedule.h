@@ -17,7 +17,7 @@ namespace vrrp {
 
 struct AnnounceConfig {
   uint32_t count = 3;  // announcements per burst, >= 1
-  Duration interval = std::chrono::milliseconds(100);  // between them
+  Duration interval = std::chrono::milliseconds(100);     // between them
   Duration second_burst_after = std::chrono::seconds(5);  // 0: none
   Duration refresh = std::chrono::seconds(60);            // 0: none
 

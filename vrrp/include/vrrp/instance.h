@@ -26,20 +26,26 @@ namespace vrrp {
 
 // Numbered as Keepalived and keepalived-exporter do (INIT=0 BACKUP=1
 // MASTER=2 FAULT=3), so the exporter can publish the value as it is.
-enum class State : uint8_t { kInitialize = 0, kBackup = 1, kMaster = 2, kFault = 3 };
+enum class State : uint8_t {
+  kInitialize = 0,
+  kBackup = 1,
+  kMaster = 2,
+  kFault = 3
+};
 
 enum class TransitionReason : uint8_t {
-  kStartup,              // §6.4.1: Initialize -> Backup, or -> Master as owner
-  kMasterDownTimer,      // §6.4.2: the master went silent
-  kPriorityZeroReceived, // §6.4.2: the master left gracefully (after Skew_Time)
-  kLowerPriorityMaster,  // §6.4.2: preempted a lower-priority master
-  kHigherPriorityMaster, // §6.4.3: preempted by a higher priority (or address)
-  kTracker,              // a tracker demanded Fault, or stopped demanding it
+  kStartup,          // §6.4.1: Initialize -> Backup, or -> Master as owner
+  kMasterDownTimer,  // §6.4.2: the master went silent
+  kPriorityZeroReceived,  // §6.4.2: the master left gracefully (after
+                          // Skew_Time)
+  kLowerPriorityMaster,   // §6.4.2: preempted a lower-priority master
+  kHigherPriorityMaster,  // §6.4.3: preempted by a higher priority (or address)
+  kTracker,               // a tracker demanded Fault, or stopped demanding it
   kInterfaceDown,
   kInterfaceUp,
-  kNoSourceAddress,      // no primary / link-local / unicast source address
-  kSourceAddress,        // the source address came back
-  kShutdown,             // §6.4.2 / §6.4.3 Shutdown event
+  kNoSourceAddress,  // no primary / link-local / unicast source address
+  kSourceAddress,    // the source address came back
+  kShutdown,         // §6.4.2 / §6.4.3 Shutdown event
 };
 
 std::string_view ToString(State state);
@@ -69,9 +75,9 @@ struct InstanceStats {
   uint64_t advertisements_received = 0;  // accepted by the §7.1 checks
   uint64_t priority_zero_sent = 0;
   uint64_t priority_zero_received = 0;
-  uint64_t become_master = 0;   // vrrpv3StatisticsMasterTransitions
+  uint64_t become_master = 0;  // vrrpv3StatisticsMasterTransitions
   uint64_t release_master = 0;
-  uint64_t announcements = 0;   // Announce() calls (each covers every VIP)
+  uint64_t announcements = 0;  // Announce() calls (each covers every VIP)
   std::array<uint64_t, kReceiveErrorCount> receive_errors{};
   uint64_t received_with_pseudo_header = 0;
   uint64_t received_without_pseudo_header = 0;
@@ -206,7 +212,8 @@ class Instance {
   TimePoint last_master_advert_at_{};
   bool have_master_advert_ = false;
   // Why the Master_Down_Timer is running, so the takeover carries a reason.
-  TransitionReason pending_takeover_reason_ = TransitionReason::kMasterDownTimer;
+  TransitionReason pending_takeover_reason_ =
+      TransitionReason::kMasterDownTimer;
   // preempt_delay bookkeeping: when we started and when we first saw the
   // current lower-priority master.
   TimePoint started_at_{};

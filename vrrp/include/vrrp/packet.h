@@ -54,14 +54,14 @@ struct Advertisement {
 // DecodeAdvertisement; instance-level ones from Instance::OnAdvertisement.
 enum class ReceiveError : uint8_t {
   // Packet level (§7.1 checks that need no configuration).
-  kIpTtl,            // vrrpv3StatisticsIpTtlErrors
-  kVersion,          // vrrpv3StatisticsVersionErrors (global)
-  kInvalidType,      // vrrpv3StatisticsRcvdInvalidTypePackets
-  kPacketLength,     // vrrpv3StatisticsPacketLengthErrors
-  kTruncated,        // extension: shorter than a header; also PacketLengthErrors
-  kChecksum,         // vrrpv3StatisticsChecksumErrors (global)
-  kCarpShaped,       // extension: CARP (UCarp/OpenBSD) uses protocol 112 too
-  kMixedFamilies,    // extension: addresses of the other family, or v2 on IPv6
+  kIpTtl,          // vrrpv3StatisticsIpTtlErrors
+  kVersion,        // vrrpv3StatisticsVersionErrors (global)
+  kInvalidType,    // vrrpv3StatisticsRcvdInvalidTypePackets
+  kPacketLength,   // vrrpv3StatisticsPacketLengthErrors
+  kTruncated,      // extension: shorter than a header; also PacketLengthErrors
+  kChecksum,       // vrrpv3StatisticsChecksumErrors (global)
+  kCarpShaped,     // extension: CARP (UCarp/OpenBSD) uses protocol 112 too
+  kMixedFamilies,  // extension: addresses of the other family, or v2 on IPv6
   kInvalidAuthType,  // vrrpStatsInvalidAuthType (RFC 2787)
   // Instance level (need the configuration of the receiving virtual router).
   kVrId,              // vrrpv3StatisticsVrIdErrors (global): no such VRID here

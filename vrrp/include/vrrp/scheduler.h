@@ -25,7 +25,8 @@ class Scheduler {
  public:
   virtual ~Scheduler() = default;
   virtual TimePoint Now() const = 0;
-  virtual std::unique_ptr<Timer> CreateTimer(std::function<void()> on_expiry) = 0;
+  virtual std::unique_ptr<Timer> CreateTimer(
+      std::function<void()> on_expiry) = 0;
 };
 
 }  // namespace vrrp

@@ -1,0 +1,101 @@
+#pragma once
+
+// The Linux VRRP speaker: every configured instance with its sockets,
+// addresses and announcements, driven by one EventLoop.
+//
+// - One raw socket per (interface, family), shared by its instances and
+//   demultiplexed by VRID; one announcer (GARP / NA) per interface.
+// - The interface's primary IPv4 / link-local IPv6 address (or the unicast
+//   source) is re-read on every netlink address event; link events move
+//   instances to Fault and back.
+// - Reload keeps instances whose settings are unchanged (state, timers and
+//   addresses untouched: no flap, no announcement burst), releases removed
+//   ones, and re-creates changed ones once the old one has let go.
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vrrp/config.h"
+#include "vrrp/instance.h"
+#include "vrrp/result.h"
+#include "vrrp/sys/event_loop.h"
+#include "vrrp/sys/netlink.h"
+#include "vrrp/sys/vrrp_socket.h"
+
+namespace vrrp::sys {
+
+enum class LogLevel : uint8_t { kDebug, kInfo, kWarn, kError };
+using LogFn = std::function<void(LogLevel, const std::string&)>;
+
+struct ReloadSummary {
+  int kept = 0;
+  int created = 0;
+  int recreated = 0;
+  int removed = 0;
+};
+
+// Counters of what happened below the instances.
+struct SpeakerStats {
+  // Datagrams refused before reaching an instance, per interface and reason.
+  std::map<std::string, std::array<uint64_t, kReceiveErrorCount>>
+      receive_errors;
+  uint64_t send_errors = 0;
+  uint64_t announce_errors = 0;
+  uint64_t address_errors = 0;
+};
+
+class Speaker {
+ public:
+  Speaker(EventLoop& loop, InstanceObserver* observer, LogFn log);
+  ~Speaker();
+
+  // Opens netlink and the link monitor, then creates and starts every
+  // instance. Instances whose interface is missing start in Fault and come
+  // up when it appears.
+  Result<Unit, std::string> Start(const Config& config);
+  ReloadSummary Reload(const Config& config);
+  // Shuts every instance down (§6.4 Shutdown); `done` runs once all have
+  // released their addresses.
+  void Shutdown(std::function<void()> done);
+
+  std::vector<InstanceStatus> Status() const;
+  const SpeakerStats& stats() const { return stats_; }
+
+  class InstanceIo;
+  struct Interface;
+  struct Managed;
+
+ private:
+  Interface& GetInterface(const std::string& name);
+  void RefreshInterface(Interface& itf);
+  void EnsureSocket(Interface& itf, Family family);
+  void OnReadable(Interface& itf, Family family);
+  void OnLink(const InterfaceInfo& info);
+  void OnAddress(int ifindex);
+  void RefreshAll();
+  Managed& Create(const InstanceConfig& config);
+  void StartInstance(Managed& m);
+  void Release(Managed& m, std::function<void()> then);
+  void RebuildDemux();
+  void Log(LogLevel level, const std::string& message) const;
+
+  EventLoop& loop_;
+  InstanceObserver* observer_;
+  LogFn log_;
+  std::unique_ptr<Netlink> netlink_;
+  std::unique_ptr<LinkMonitor> monitor_;
+  std::unique_ptr<NetlinkAddressManager> addresses_;
+  std::map<std::string, std::unique_ptr<Interface>> interfaces_;
+  std::vector<std::unique_ptr<Managed>> instances_;
+  // (interface, family, vrid) -> instances, releasing ones included.
+  std::map<std::tuple<std::string, Family, uint8_t>, std::vector<Managed*>>
+      demux_;
+  SpeakerStats stats_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace vrrp::sys
