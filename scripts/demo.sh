@@ -1,17 +1,79 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs the demo.
-#
-# Today the demo is the VRRP core on a simulated LAN (vrrp_sim): the real
-# packet codec and RFC 5798 state machine, three routers, an election, a
-# crash, preemption and graceful stops, on a deterministic clock. The
-# network-namespace lab with the Linux speaker replaces it when that lands.
+# Installs what is needed, builds, and runs the demo: two vrrp_exporter
+# speakers and a client in network namespaces (scripts/lab.sh), a crash of
+# the master and a graceful handover, with the client's outage measured from
+# pings every 10 ms. The lab stays up afterwards; `scripts/lab.sh down`
+# removes it. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target vrrp_sim vrrp_exporter
+cmake --build build -j "$(nproc)" --target vrrp_exporter
+./scripts/lab.sh down
+./scripts/lab.sh up
+STATE=/run/vxdemo
+VIP=192.0.2.200
+ns() { ip netns exec "vxdemo-$1" "${@:2}"; }
+
+wait_for() {  # wait_for NODE: until the VIP is on NODE (10 s at most)
+  for _ in $(seq 200); do
+    [ "$(./scripts/lab.sh where)" = "$1" ] && return 0
+    sleep 0.05
+  done
+  echo "demo: the virtual address did not move to $1" >&2
+  exit 1
+}
+
+# Largest gap between consecutive replies in a `ping -D` log, in ms.
+gap() {
+  awk -F'[][]' '/bytes from/ { t = $2 * 1000; if (p) { g = t - p; if (g > m) m = g }; p = t }
+                END { printf "%.0f", m }' "$1"
+}
+
+
 echo
-./build/test/vrrp_sim "$@"
+echo "== Two speakers (VRRPv3, 100 ms advertisements): n1 priority 100, n2 priority 200"
+wait_for n2
+echo "   master: n2 holds $VIP"
+
 echo
-echo "The same at 10 ms advertisements: ./build/test/vrrp_sim --interval-ms 10"
-echo "Check a configuration:              ./build/daemon/vrrp_exporter --config.check examples/config.yml"
+echo "== Crash: SIGKILL the daemon on n2 and cut n2's link (a dead host)"
+# The client pings the VIP every 10 ms, with timestamps (-D).
+ns client ping -D -n -i 0.01 -w 4 -W 1 "$VIP" >"$STATE/ping-crash.log" 2>&1 &
+pinger=$!
+sleep 1
+kill -KILL "$(cat "$STATE/n2.pid")"
+ip -n vxdemo-sw link set sw-n2 down
+wait_for n1
+wait "$pinger" || true
+echo "   master: n1. Client outage (largest gap between replies): $(gap "$STATE/ping-crash.log") ms"
+echo "   (Master_Down_Interval at priority 100 and 100 ms: 360.9 ms)"
+grep -h "Backup -> Master" "$STATE/n1.log" | tail -1 | sed 's/^/   n1: /'
+
+echo
+echo "== n2 comes back and preempts"
+# After a crash the dead daemon's addresses are still configured: a rebooted
+# host would not have them.
+ns n2 ip addr del "$VIP/24" dev eth0 2>/dev/null || true
+ip -n vxdemo-sw link set sw-n2 up
+./scripts/lab.sh start 2 200
+wait_for n2
+echo "   master: n2"
+
+echo
+echo "== Graceful stop of n2 (SIGTERM; hitless: it keeps the address until n1 is heard)"
+sleep 1
+ns client ping -D -n -i 0.01 -w 3 -W 1 "$VIP" >"$STATE/ping-graceful.log" 2>&1 &
+pinger=$!
+sleep 1
+kill -TERM "$(cat "$STATE/n2.pid")"
+wait_for n1
+wait "$pinger" || true
+echo "   master: n1. Client outage: $(gap "$STATE/ping-graceful.log") ms (one ping interval is 10 ms)"
+grep -h "all instances released" "$STATE/n2.log" | tail -1 | sed 's/^/   n2: /'
+
+echo
+echo "The lab is still running: n1 is master, n2 is stopped."
+echo "  logs:      $STATE/n1.log $STATE/n2.log"
+echo "  where:     ./scripts/lab.sh status"
+echo "  tear down: ./scripts/lab.sh down"

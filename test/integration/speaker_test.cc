@@ -1,0 +1,275 @@
+// Our daemon in network namespaces: a bridge, two or three speakers and a
+// client. Each test checks where the virtual address is configured and that
+// the client reaches it. VRRPv3 at 100 ms keeps them quick; VRRPv2 at 1 s.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "integration/lab.h"
+#include "integration/vrrp_daemon.h"
+
+namespace vrrp::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kVip[] = "192.0.2.200";
+constexpr char kVip6[] = "2001:db8::200";
+
+class SpeakerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { RequireRootAndIproute(); }
+
+  std::unique_ptr<VrrpDaemon> Run(Lab& lab, int node, SpeakerInstance i) {
+    return VrrpDaemon::Start(lab, node, SpeakerConfig({i}));
+  }
+  static SpeakerInstance Inst(int priority) {
+    SpeakerInstance i;
+    i.priority = priority;
+    return i;
+  }
+  // The VIP is on exactly node `n` (of `nodes`).
+  static bool OnlyOn(const Lab& lab, int n, const std::string& vip = kVip) {
+    for (int i = 1; i <= lab.nodes(); ++i) {
+      if (HasAddress(lab.node(i), "eth0", vip) != (i == n)) return false;
+    }
+    return true;
+  }
+  static void ExpectMaster(const Lab& lab, int n, const std::string& vip = kVip,
+                           milliseconds within = milliseconds(5000)) {
+    EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, n, vip); }, within))
+        << "VIP " << vip << " is not on n" << n << " alone";
+    EXPECT_TRUE(Ping(lab.client(), vip, seconds(5)))
+        << "client cannot reach " << vip;
+  }
+};
+
+TEST_F(SpeakerTest, ElectsTheHigherPriority) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  EXPECT_TRUE(
+      n1->WaitForLog("vip1: Initialize -> Backup (startup)", seconds(2)));
+  EXPECT_EQ(n1->Count("-> Master"), 0) << n1->Log();
+  EXPECT_EQ(n1->Count("dropped advertisement"), 0) << n1->Log();
+}
+
+TEST_F(SpeakerTest, CrashFailoverAndPreemptionOnReturn) {
+  Lab lab(3);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  auto n3 = Run(lab, 3, Inst(150));
+  ExpectMaster(lab, 2);
+  // A crash: the process dies with its addresses still configured, so the
+  // host is cut off too (as a dead machine would be).
+  n2->process().KillGroup();
+  lab.CutLink(2);
+  EXPECT_TRUE(WaitUntil([&] { return HasAddress(lab.node(3), "eth0", kVip); },
+                        seconds(5)));
+  EXPECT_FALSE(HasAddress(lab.node(1), "eth0", kVip));
+  EXPECT_TRUE(Ping(lab.client(), kVip, seconds(5)));
+  EXPECT_TRUE(
+      n3->WaitForLog("Backup -> Master (master-down-timer)", seconds(1)));
+  // It comes back (addresses flushed as after a reboot) and preempts.
+  lab.node(2).Ip("addr del 192.0.2.200/24 dev eth0");
+  lab.RestoreLink(2);
+  n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  EXPECT_TRUE(
+      n2->WaitForLog("Backup -> Master (lower-priority-master)", seconds(1)));
+  EXPECT_TRUE(
+      n3->WaitForLog("Master -> Backup (higher-priority-master)", seconds(1)));
+}
+
+TEST_F(SpeakerTest, GracefulHandoverOnSigterm) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  n2->process().Signal(SIGTERM);
+  auto rc = n2->process().Wait(seconds(10));
+  ASSERT_TRUE(rc.has_value()) << "daemon did not exit on SIGTERM";
+  EXPECT_EQ(*rc, 0) << n2->Log();
+  ExpectMaster(lab, 1);
+  EXPECT_TRUE(
+      n1->WaitForLog("Backup -> Master (priority-zero-received)", seconds(1)))
+      << n1->Log();
+  EXPECT_GE(n2->Count("all instances released"), 1) << n2->Log();
+}
+
+TEST_F(SpeakerTest, NopreemptKeepsTheCurrentMaster) {
+  Lab lab(2);
+  auto low = Inst(100);
+  auto n1 = Run(lab, 1, low);
+  ExpectMaster(lab, 1);
+  auto high = Inst(200);
+  high.preempt = false;
+  auto n2 = Run(lab, 2, high);
+  ASSERT_TRUE(n2->WaitForLog("Initialize -> Backup", seconds(2)));
+  // Ten master-down intervals: n2 must stay Backup throughout.
+  EXPECT_FALSE(WaitUntil([&] { return HasAddress(lab.node(2), "eth0", kVip); },
+                         seconds(3)));
+  EXPECT_TRUE(OnlyOn(lab, 1));
+}
+
+TEST_F(SpeakerTest, PreemptDelayWaitsBeforeTakingOver) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  ExpectMaster(lab, 1);
+  auto high = Inst(200);
+  high.preempt_delay = "2s";
+  auto n2 = Run(lab, 2, high);
+  ASSERT_TRUE(n2->WaitForLog("Initialize -> Backup", seconds(2)));
+  // Not before about 2 s (we check 1.5 s to leave room for start-up)...
+  EXPECT_FALSE(WaitUntil([&] { return HasAddress(lab.node(2), "eth0", kVip); },
+                         milliseconds(1500)));
+  // ...and soon after.
+  ExpectMaster(lab, 2, kVip, seconds(5));
+}
+
+TEST_F(SpeakerTest, Ipv6VirtualAddress) {
+  Lab lab(2);
+  auto v6 = [](int prio) {
+    SpeakerInstance i;
+    i.name = "vip6";
+    i.priority = prio;
+    i.vips = {"2001:db8::200/64"};
+    return i;
+  };
+  auto n1 = Run(lab, 1, v6(100));
+  auto n2 = Run(lab, 2, v6(200));
+  ExpectMaster(lab, 2, kVip6);
+  n2->process().KillGroup();
+  lab.CutLink(2);
+  EXPECT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", kVip6); },
+                        seconds(5)));
+  EXPECT_TRUE(Ping(lab.client(), kVip6, seconds(5)));
+}
+
+TEST_F(SpeakerTest, UnicastPeers) {
+  Lab lab(2);
+  auto uni = [&](int prio, int peer) {
+    SpeakerInstance i = Inst(prio);
+    i.unicast_peers = {Lab::NodeAddress(peer, Family::kIpv4)};
+    return i;
+  };
+  auto n1 = Run(lab, 1, uni(100, 2));
+  auto n2 = Run(lab, 2, uni(200, 1));
+  ExpectMaster(lab, 2);
+  n2->process().Signal(SIGTERM);
+  ASSERT_TRUE(n2->process().Wait(seconds(10)).has_value());
+  ExpectMaster(lab, 1);
+  EXPECT_EQ(n1->Count("unicast-peer"), 0) << n1->Log();
+}
+
+TEST_F(SpeakerTest, Vrrpv2WithPasswordAuthentication) {
+  Lab lab(2);
+  auto v2 = [](int prio, const std::string& pw) {
+    SpeakerInstance i;
+    i.version = 2;
+    i.interval = "1s";
+    i.priority = prio;
+    i.auth_pass = pw;
+    return i;
+  };
+  auto n1 = Run(lab, 1, v2(100, "secret1"));
+  auto n2 = Run(lab, 2, v2(200, "secret1"));
+  ExpectMaster(lab, 2, kVip, seconds(8));
+  n2->process().Signal(SIGTERM);
+  ASSERT_TRUE(n2->process().Wait(seconds(10)).has_value());
+  ExpectMaster(lab, 1, kVip, seconds(5));
+  // A third router with the wrong password is refused, counted and logged.
+  auto n2b = Run(lab, 2, v2(250, "wrong"));
+  EXPECT_TRUE(n1->WaitForLog("auth-failure", seconds(5))) << n1->Log();
+}
+
+TEST_F(SpeakerTest, ReloadKeepsUnchangedInstancesAndRejectsBadFiles) {
+  Lab lab(2);
+  auto a = Inst(200);
+  auto b = Inst(100);
+  b.name = "vip2";
+  b.vrid = 52;
+  b.vips = {"192.0.2.201/24"};
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({a, b}));
+  auto n2 = Run(lab, 2, Inst(100));
+  ExpectMaster(lab, 1);
+  ASSERT_TRUE(
+      WaitUntil([&] { return HasAddress(lab.node(1), "eth0", "192.0.2.201"); },
+                seconds(5)));
+  const int transitions = n1->Count(" -> ");
+  // Unchanged: nothing moves, nothing is announced again.
+  n1->process().Signal(SIGHUP);
+  ASSERT_TRUE(n1->WaitForLog("reload done: 2 kept", seconds(5))) << n1->Log();
+  EXPECT_EQ(n1->Count(" -> "), transitions);
+  // A broken file is rejected with file:line and the running config stays.
+  n1->WriteConfig("instances:\n  - name: vip1\n    vrid: 300\n");
+  n1->process().Signal(SIGHUP);
+  ASSERT_TRUE(n1->WaitForLog("reload rejected; the running configuration stays",
+                             seconds(5)));
+  EXPECT_GE(n1->Count(n1->config_path() + ":3:"), 1) << n1->Log();
+  EXPECT_EQ(n1->Count(" -> "), transitions);
+  EXPECT_TRUE(OnlyOn(lab, 1));
+  // Removing vip2 releases its address; lowering vip1 hands it over.
+  a.priority = 50;
+  n1->WriteConfig(SpeakerConfig({a}));
+  n1->process().Signal(SIGHUP);
+  ASSERT_TRUE(
+      n1->WaitForLog("0 kept, 0 added, 1 re-created, 1 removed", seconds(5)))
+      << n1->Log();
+  ExpectMaster(lab, 2);
+  // vip2 was a lone master: hitless release lets go after Skew_Time(1) plus
+  // one interval (about 200 ms here).
+  EXPECT_TRUE(
+      WaitUntil([&] { return !HasAddress(lab.node(1), "eth0", "192.0.2.201"); },
+                seconds(2)));
+  EXPECT_TRUE(n1->WaitForLog("instance vip2: Master -> Initialize (shutdown)",
+                             seconds(1)));
+}
+
+TEST_F(SpeakerTest, InterfaceDownIsFaultAndUpRecovers) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  lab.node(2).Ip("link set eth0 down");
+  ASSERT_TRUE(n2->WaitForLog("Master -> Fault (interface-down)", seconds(5)))
+      << n2->Log();
+  ExpectMaster(lab, 1);
+  lab.node(2).Ip("link set eth0 up");
+  ASSERT_TRUE(n2->WaitForLog("Fault -> Backup (interface-up)", seconds(5)))
+      << n2->Log();
+  ExpectMaster(lab, 2);
+}
+
+TEST_F(SpeakerTest, RunsAsNonRootWithOnlyNetAdminAndNetRaw) {
+  Lab lab(2);
+  // nobody, no supplementary groups, and exactly these two capabilities.
+  const std::vector<std::string> drop = {
+      "setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "--inh-caps=-all,+net_admin,+net_raw",
+      "--ambient-caps=-all,+net_admin,+net_raw",
+      "--bounding-set=-all,+net_admin,+net_raw",
+      "--"};
+  // The log and config live in the lab directory, readable by nobody.
+  Sh("chmod 755 " + lab.dir());
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}), drop);
+  auto n2 = VrrpDaemon::Start(lab, 2, SpeakerConfig({Inst(200)}), drop);
+  ExpectMaster(lab, 2);
+  const std::string status =
+      ReadFile("/proc/" + std::to_string(n2->process().pid()) + "/status");
+  EXPECT_NE(status.find("Uid:\t65534"), std::string::npos) << status;
+  EXPECT_NE(status.find("CapEff:\t0000000000003000"), std::string::npos)
+      << status;
+  n2->process().Signal(SIGTERM);
+  ASSERT_TRUE(n2->process().Wait(seconds(10)).has_value());
+  ExpectMaster(lab, 1);
+}
+
+}  // namespace
+}  // namespace vrrp::testing
