@@ -9,10 +9,13 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries (see README.md, "Dependencies", for why each one is here)
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev
+  prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libssl-dev libcrypt-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # network labs: namespaces, captures, the Keepalived peer
   iproute2 iputils-ping tcpdump keepalived procps
+  # exporter tests: a real Prometheus (promtool too), curl, openssl
+  prometheus curl openssl
 )
 
 if [ "$(id -u)" -ne 0 ]; then

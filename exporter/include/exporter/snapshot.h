@@ -1,0 +1,128 @@
+#pragma once
+
+// What the exporter shows, as one immutable value. The event loop builds a
+// Snapshot and publishes it; scrape threads only ever read a published one,
+// so a scrape never touches state the advertisement timer uses and never
+// waits for the loop.
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "vrrp/config.h"
+#include "vrrp/instance.h"
+
+namespace exporter {
+
+// A fixed-bucket histogram (Prometheus semantics: `counts[i]` observations
+// <= bounds[i], not cumulative; the +Inf bucket is `count`).
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<uint64_t> counts;
+  double sum = 0;
+  uint64_t count = 0;
+
+  explicit Histogram(std::vector<double> upper_bounds = {})
+      : bounds(std::move(upper_bounds)), counts(bounds.size(), 0) {}
+  void Observe(double value);
+};
+
+using TransitionKey =
+    std::tuple<vrrp::State, vrrp::State, vrrp::TransitionReason>;
+
+struct InstanceSnapshot {
+  vrrp::InstanceConfig config;
+  vrrp::InstanceStatus status;
+  // Each virtual address and whether the kernel really has it on the
+  // interface (read at snapshot time, not assumed from the state).
+  std::vector<std::pair<vrrp::IpPrefix, bool>> vip_present;
+  std::optional<double> last_transition_unix_seconds;
+  std::map<TransitionKey, uint64_t> transitions;
+  Histogram failover_seconds;         // master silence before each takeover
+  Histogram advert_lateness_seconds;  // how late each Adver_Timer fired
+};
+
+struct Snapshot {
+  double taken_at_unix_seconds = 0;
+  std::vector<InstanceSnapshot> instances;
+  // Refused before reaching an instance, per interface and reason.
+  std::map<std::string, std::array<uint64_t, vrrp::kReceiveErrorCount>>
+      interface_receive_errors;
+  uint64_t send_errors = 0;
+  uint64_t announce_errors = 0;
+  uint64_t address_errors = 0;
+};
+
+// The latest published snapshot. The lock guards a pointer copy only.
+class SnapshotStore {
+ public:
+  void Publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard<std::mutex> l(mu_);
+    latest_ = std::move(snapshot);
+  }
+  std::shared_ptr<const Snapshot> Latest() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return latest_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> latest_;
+};
+
+// Bucket bounds, in seconds. Failover: from a 10 ms VRRPv3 router's
+// Skew_Time (~4 ms) to a 1 s router's Master_Down_Interval (~3.6 s) and
+// beyond. Lateness: from 50 us to a whole second.
+std::vector<double> FailoverBuckets();
+std::vector<double> LatenessBuckets();
+
+// Accumulates, on the loop thread, what InstanceStatus does not carry:
+// transitions by (from, to, reason), their wall-clock times, histograms.
+// Chain it with other observers through ObserverFanout.
+class MetricsObserver : public vrrp::InstanceObserver {
+ public:
+  struct PerInstance {
+    std::map<TransitionKey, uint64_t> transitions;
+    std::optional<double> last_transition_unix_seconds;
+    Histogram failover{FailoverBuckets()};
+    Histogram lateness{LatenessBuckets()};
+  };
+  void OnTransition(const vrrp::Instance& instance,
+                    const vrrp::Transition& t) override;
+  void OnAdvertTimerLateness(const vrrp::Instance& instance,
+                             vrrp::Duration lateness) override;
+  const PerInstance* Find(const std::string& name) const;
+
+ private:
+  std::map<std::string, PerInstance> by_name_;
+};
+
+// Passes every event to each observer in turn.
+class ObserverFanout : public vrrp::InstanceObserver {
+ public:
+  explicit ObserverFanout(std::vector<vrrp::InstanceObserver*> to)
+      : to_(std::move(to)) {}
+  void OnTransition(const vrrp::Instance& i,
+                    const vrrp::Transition& t) override {
+    for (auto* o : to_) o->OnTransition(i, t);
+  }
+  void OnAdvertTimerLateness(const vrrp::Instance& i,
+                             vrrp::Duration d) override {
+    for (auto* o : to_) o->OnAdvertTimerLateness(i, d);
+  }
+  void OnReceiveError(const vrrp::Instance& i, vrrp::ReceiveError e,
+                      const vrrp::IpAddress& s) override {
+    for (auto* o : to_) o->OnReceiveError(i, e, s);
+  }
+
+ private:
+  std::vector<vrrp::InstanceObserver*> to_;
+};
+
+}  // namespace exporter

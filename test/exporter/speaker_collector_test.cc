@@ -1,0 +1,175 @@
+// The exposition of a fixed snapshot, compared with a golden file, checked
+// by promtool, and checked to keep every configured instance in every
+// per-instance family. Regenerate the golden file after a deliberate change
+// with: UPDATE_GOLDEN=1 build/test/speaker_collector_test
+
+#include "exporter/speaker_collector.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace exporter {
+namespace {
+
+using vrrp::IpAddress;
+using vrrp::IpPrefix;
+
+const std::string kGolden =
+    std::string(VRRP_SOURCE_DIR) + "/test/exporter/golden/speaker.prom";
+
+Snapshot Fixed() {
+  Snapshot s;
+  s.taken_at_unix_seconds = 1700000000.0;
+  {
+    InstanceSnapshot i;
+    i.config.name = "web";
+    i.config.interface = "eth0";
+    i.config.vrid = 51;
+    i.config.priority = 150;
+    i.config.virtual_addresses = {*IpPrefix::Parse("198.51.100.10/24"),
+                                  *IpPrefix::Parse("198.51.100.11/24")};
+    i.status.name = "web";
+    i.status.state = vrrp::State::kMaster;
+    i.status.base_priority = 150;
+    i.status.effective_priority = 140;
+    i.status.master_address = *IpAddress::Parse("192.0.2.1");
+    i.status.master_priority = 140;
+    i.status.advert_interval = vrrp::Centiseconds(100);
+    i.status.master_advert_interval = vrrp::Centiseconds(100);
+    i.status.master_down_interval = std::chrono::microseconds(3453125);
+    i.status.stats.advertisements_sent = 1234;
+    i.status.stats.advertisements_received = 7;
+    i.status.stats.priority_zero_received = 1;
+    i.status.stats.become_master = 2;
+    i.status.stats.release_master = 1;
+    i.status.stats.announcements = 3;
+    i.status.stats.received_with_pseudo_header = 5;
+    i.status.stats.received_without_pseudo_header = 2;
+    i.status.stats
+        .receive_errors[static_cast<size_t>(vrrp::ReceiveError::kAdvInterval)] =
+        4;
+    vrrp::PeerInfo p;
+    p.priority = 100;
+    p.checksum_form = vrrp::ChecksumForm::kWithoutPseudoHeader;
+    i.status.peers[*IpAddress::Parse("192.0.2.2")] = p;
+    i.vip_present = {{i.config.virtual_addresses[0], true},
+                     {i.config.virtual_addresses[1], false}};
+    i.last_transition_unix_seconds = 1699999990.5;
+    i.transitions[{vrrp::State::kInitialize, vrrp::State::kBackup,
+                   vrrp::TransitionReason::kStartup}] = 1;
+    i.transitions[{vrrp::State::kBackup, vrrp::State::kMaster,
+                   vrrp::TransitionReason::kPriorityZeroReceived}] = 2;
+    i.failover_seconds = Histogram(FailoverBuckets());
+    i.failover_seconds.Observe(0.4140625);
+    i.failover_seconds.Observe(3.4140625);
+    i.advert_lateness_seconds = Histogram(LatenessBuckets());
+    i.advert_lateness_seconds.Observe(0.00003);
+    s.instances.push_back(i);
+  }
+  {
+    InstanceSnapshot i;
+    i.config.name = "legacy";
+    i.config.interface = "eth1";
+    i.config.vrid = 7;
+    i.config.version = vrrp::Version::kV2;
+    i.config.priority = 90;
+    i.config.preempt = false;
+    i.config.virtual_addresses = {*IpPrefix::Parse("203.0.113.7/24")};
+    i.status.name = "legacy";
+    i.status.state = vrrp::State::kBackup;
+    i.status.base_priority = 90;
+    i.status.effective_priority = 90;
+    i.status.advert_interval = vrrp::Centiseconds(100);
+    i.status.master_advert_interval = vrrp::Centiseconds(100);
+    i.status.master_down_interval = std::chrono::microseconds(3648437);
+    i.vip_present = {{i.config.virtual_addresses[0], false}};
+    i.failover_seconds = Histogram(FailoverBuckets());
+    i.advert_lateness_seconds = Histogram(LatenessBuckets());
+    s.instances.push_back(i);
+  }
+  s.interface_receive_errors["eth0"]
+                            [static_cast<size_t>(vrrp::ReceiveError::kVrId)] =
+      9;
+  s.send_errors = 1;
+  return s;
+}
+
+std::string Expose(bool compat) {
+  auto families = SpeakerCollector::Families(Fixed(), compat, 1700000001.25);
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+TEST(SpeakerCollector, MatchesTheGoldenExposition) {
+  const std::string text = Expose(/*compat=*/true);
+  if (std::getenv("UPDATE_GOLDEN")) {
+    std::ofstream(kGolden) << text;
+  }
+  std::ifstream in(kGolden);
+  ASSERT_TRUE(in) << "missing " << kGolden;
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(text, want.str())
+      << "run with UPDATE_GOLDEN=1 after a deliberate change";
+}
+
+TEST(SpeakerCollector, PromtoolFindsNothingToComplainAbout) {
+  const std::string path = ::testing::TempDir() + "/speaker.prom";
+  std::ofstream(path) << Expose(true);
+  const std::string cmd = "promtool check metrics < " + path + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int rc = pclose(p);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << out;
+}
+
+TEST(SpeakerCollector, EveryInstanceIsInEveryPerInstanceFamily) {
+  // An instance that exists in the configuration never vanishes, whatever
+  // its state: a Backup with no master heard still has every series.
+  for (const auto& f : SpeakerCollector::Families(Fixed(), false, 0)) {
+    if (f.name.rfind("vrrp_instance_", 0) != 0 ||
+        f.name == "vrrp_instance_master_info" ||
+        f.name == "vrrp_instance_peer_priority" ||
+        f.name == "vrrp_instance_transitions_total") {
+      continue;
+    }
+    std::set<std::string> names;
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "vrrp_instance") names.insert(l.value);
+      }
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"web", "legacy"})) << f.name;
+  }
+}
+
+TEST(SpeakerCollector, NoLabelIsNamedInstanceOrJob) {
+  for (const auto& f : SpeakerCollector::Families(Fixed(), true, 0)) {
+    for (const auto& m : f.metric) {
+      for (const auto& l : m.label) {
+        EXPECT_NE(l.name, "instance") << f.name;
+        EXPECT_NE(l.name, "job") << f.name;
+      }
+    }
+  }
+}
+
+TEST(SpeakerCollector, NoSnapshotYetMeansNoSeries) {
+  SnapshotStore store;
+  SpeakerCollector c(store, true);
+  EXPECT_TRUE(c.Collect().empty());
+  store.Publish(std::make_shared<Snapshot>(Fixed()));
+  EXPECT_FALSE(c.Collect().empty());
+}
+
+}  // namespace
+}  // namespace exporter
