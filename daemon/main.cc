@@ -3,6 +3,7 @@
 // Flags follow the Prometheus exporter convention (--config.file,
 // --log.level, ...) so the daemon reads like the other exporters beside it.
 
+#include <net/if.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
@@ -12,12 +13,20 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <future>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
+#include "exporter/http_server.h"
+#include "exporter/routes.h"
+#include "exporter/snapshot.h"
+#include "exporter/web_config.h"
 #include "vrrp/config_loader.h"
 #include "vrrp/sys/event_loop.h"
+#include "vrrp/sys/netlink.h"
 #include "vrrp/sys/speaker.h"
 
 namespace {
@@ -37,7 +46,18 @@ struct Flags {
   std::string config_check;
   std::string log_level = "info";
   int realtime_priority = 0;
+  // Port 9687: not used by the Keepalived exporters (9165, 9650) nor by
+  // snmp_exporter (9116).
+  std::vector<std::string> listen_addresses = {":9687"};
+  std::string telemetry_path = "/metrics";
+  std::string web_config_file;
+  bool disable_exporter_metrics = false;
+  bool keepalived_compat = true;
 };
+
+// How often the event loop republishes the state scrapes read (and at once
+// after every transition). Counters lag by at most this much.
+constexpr auto kSnapshotPeriod = std::chrono::milliseconds(100);
 
 // Loads `path`, reporting every error (FILE:LINE:COLUMN: ...) through
 // `report`. Returns the configuration only when it has no errors.
@@ -122,8 +142,113 @@ int Run(const Flags& flags) {
     return kExitStartError;
   }
   auto& loop = *loop_or.value();
-  LoggingObserver observer;
+  LoggingObserver logging;
+  vrrp::exporter::MetricsObserver metrics;
+  // Publishes after every transition too, coalesced into one loop task.
+  class PublishOnTransition : public vrrp::InstanceObserver {
+   public:
+    std::function<void()> request;
+    void OnTransition(const vrrp::Instance&, const vrrp::Transition&) override {
+      if (request) request();
+    }
+  } on_transition;
+  vrrp::exporter::ObserverFanout observer({&logging, &metrics, &on_transition});
   vrrp::sys::Speaker speaker(loop, &observer, Log);
+
+  // The configuration in force, by instance name, for the snapshots.
+  std::map<std::string, vrrp::InstanceConfig> running;
+  auto remember = [&](const vrrp::Config& c) {
+    running.clear();
+    for (const auto& i : c.instances) running[i.name] = i;
+  };
+  remember(*config);
+
+  vrrp::exporter::SnapshotStore store;
+  std::unique_ptr<vrrp::sys::Netlink> reader;
+  if (auto nl = vrrp::sys::Netlink::Open(); nl.ok()) {
+    reader = std::move(nl.value());
+  } else {
+    spdlog::warn("netlink for address checks: {}", nl.error());
+  }
+  auto publish = [&] {
+    auto snap = std::make_shared<vrrp::exporter::Snapshot>();
+    snap->taken_at_unix_seconds =
+        std::chrono::duration<double>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    // Kernel addresses per interface and family, read once per snapshot.
+    std::map<std::pair<std::string, vrrp::Family>, std::set<vrrp::IpAddress>>
+        present;
+    auto has = [&](const std::string& itf, const vrrp::IpAddress& a) {
+      auto key = std::make_pair(itf, a.family());
+      auto it = present.find(key);
+      if (it == present.end()) {
+        std::set<vrrp::IpAddress> addrs;
+        const unsigned index = if_nametoindex(itf.c_str());
+        if (reader && index != 0) {
+          auto list =
+              reader->ListAddresses(static_cast<int>(index), a.family());
+          if (list.ok()) {
+            for (const auto& x : list.value()) addrs.insert(x.prefix.address);
+          }
+        }
+        it = present.emplace(key, std::move(addrs)).first;
+      }
+      return it->second.count(a) > 0;
+    };
+    std::map<std::string, size_t> index_of;
+    for (auto& st : speaker.Status()) {
+      auto cfg = running.find(st.name);
+      if (cfg == running.end()) continue;  // removed, still releasing
+      vrrp::exporter::InstanceSnapshot i;
+      i.config = cfg->second;
+      i.status = std::move(st);
+      for (const auto& vip : i.config.virtual_addresses) {
+        i.vip_present.emplace_back(vip, has(i.config.interface, vip.address));
+      }
+      if (const auto* m = metrics.Find(i.config.name)) {
+        i.transitions = m->transitions;
+        i.last_transition_unix_seconds = m->last_transition_unix_seconds;
+        i.failover_seconds = m->failover;
+        i.advert_lateness_seconds = m->lateness;
+      } else {
+        i.failover_seconds =
+            vrrp::exporter::Histogram(vrrp::exporter::FailoverBuckets());
+        i.advert_lateness_seconds =
+            vrrp::exporter::Histogram(vrrp::exporter::LatenessBuckets());
+      }
+      // A re-created instance appears twice while the old one releases:
+      // the newer (later) one is the one in force.
+      auto [it, fresh] =
+          index_of.emplace(i.config.name, snap->instances.size());
+      if (fresh) {
+        snap->instances.push_back(std::move(i));
+      } else {
+        snap->instances[it->second] = std::move(i);
+      }
+    }
+    const auto& ss = speaker.stats();
+    snap->interface_receive_errors = ss.receive_errors;
+    snap->send_errors = ss.send_errors;
+    snap->announce_errors = ss.announce_errors;
+    snap->address_errors = ss.address_errors;
+    store.Publish(std::move(snap));
+  };
+  bool publish_pending = false;
+  on_transition.request = [&] {
+    if (publish_pending) return;
+    publish_pending = true;
+    loop.Post([&] {
+      publish_pending = false;
+      publish();
+    });
+  };
+  std::unique_ptr<vrrp::Timer> publisher;
+  std::function<void()> tick = [&] {
+    publish();
+    publisher->ArmAt(loop.Now() + kSnapshotPeriod);
+  };
+  publisher = loop.CreateTimer([&] { tick(); });
 
   bool stopping = false;
   auto deadline = loop.CreateTimer([&] {
@@ -141,20 +266,31 @@ int Run(const Flags& flags) {
       loop.Stop();
     });
   };
-  auto reload = [&] {
-    if (stopping) return;
-    spdlog::info("SIGHUP: reloading {}", flags.config_file);
-    auto next = Load(flags.config_file, [](const std::string& e) {
+  // Reloads on the loop thread (SIGHUP, or POST /-/reload through Post).
+  auto do_reload =
+      [&](const char* why) -> vrrp::Result<std::string, std::string> {
+    if (stopping) return vrrp::Err(std::string("shutting down"));
+    spdlog::info("{}: reloading {}", why, flags.config_file);
+    std::string errors;
+    auto next = Load(flags.config_file, [&](const std::string& e) {
       spdlog::error("reload rejected: {}", e);
+      errors += e + "\n";
     });
     if (!next) {
       spdlog::error("reload rejected; the running configuration stays");
-      return;
+      return vrrp::Err(errors +
+                       "reload rejected; the running configuration stays");
     }
     auto s = speaker.Reload(*next);
-    spdlog::info("reload done: {} kept, {} added, {} re-created, {} removed",
-                 s.kept, s.created, s.recreated, s.removed);
+    remember(*next);
+    publish();
+    std::string msg =
+        fmt::format("reload done: {} kept, {} added, {} re-created, {} removed",
+                    s.kept, s.created, s.recreated, s.removed);
+    spdlog::info("{}", msg);
+    return msg;
   };
+  auto reload = [&] { (void)do_reload("SIGHUP"); };
   for (auto [sig, fn] : {std::pair<int, std::function<void()>>{
                              SIGTERM, [&] { stop("SIGTERM"); }},
                          {SIGINT, [&] { stop("SIGINT"); }},
@@ -183,10 +319,55 @@ int Run(const Flags& flags) {
     spdlog::error("start: {}", started.error());
     return kExitStartError;
   }
-  spdlog::info("vrrp_exporter {} running {} instance(s) from {}",
-               VRRP_EXPORTER_VERSION, config->instances.size(),
-               flags.config_file);
+  tick();
+
+  vrrp::exporter::WebConfig web;
+  if (!flags.web_config_file.empty()) {
+    auto w = vrrp::exporter::LoadWebConfigFile(flags.web_config_file);
+    if (!w.ok()) {
+      for (const auto& e : w.error()) spdlog::error("{}", e.ToString());
+      return kExitConfigError;
+    }
+    web = std::move(w.value());
+  }
+  vrrp::exporter::HttpServer::Options http;
+  http.listen_addresses = flags.listen_addresses;
+  http.web = std::move(web);
+  http.log = [](std::string_view m) { spdlog::warn("http: {}", m); };
+  auto server_or = vrrp::exporter::HttpServer::Start(std::move(http));
+  if (!server_or.ok()) {
+    spdlog::error("http: {}", server_or.error());
+    return kExitStartError;
+  }
+  auto& server = *server_or.value();
+  vrrp::exporter::RouteOptions routes;
+  routes.telemetry_path = flags.telemetry_path;
+  routes.disable_exporter_metrics = flags.disable_exporter_metrics;
+  routes.keepalived_compat = flags.keepalived_compat;
+  routes.version = VRRP_EXPORTER_VERSION;
+  routes.store = &store;
+  routes.reload = [&]() -> vrrp::Result<std::string, std::string> {
+    // Runs on the loop thread; this HTTP thread waits, the loop does not.
+    auto done = std::make_shared<
+        std::promise<vrrp::Result<std::string, std::string>>>();
+    auto result = done->get_future();
+    loop.Post([&, done] { done->set_value(do_reload("POST /-/reload")); });
+    if (result.wait_for(std::chrono::seconds(10)) !=
+        std::future_status::ready) {
+      return vrrp::Err(std::string("reload timed out"));
+    }
+    return result.get();
+  };
+  vrrp::exporter::RegisterRoutes(server, routes);
+  std::string ports;
+  for (int p : server.ports())
+    ports += (ports.empty() ? "" : ",") + std::to_string(p);
+  spdlog::info(
+      "vrrp_exporter {} running {} instance(s) from {}; HTTP on port(s) {}",
+      VRRP_EXPORTER_VERSION, config->instances.size(), flags.config_file,
+      ports);
   loop.Run();
+  server.Stop();
   return kExitOk;
 }
 
@@ -210,6 +391,21 @@ int main(int argc, char** argv) {
                  "SCHED_RR priority for the daemon (1..99; 0: normal "
                  "scheduling)")
       ->check(CLI::Range(0, 99))
+      ->capture_default_str();
+  app.add_option("--web.listen-address", flags.listen_addresses,
+                 "Address to serve metrics and status on (repeatable; "
+                 "host:port, :port, port 0 for any free port)")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", flags.telemetry_path,
+                 "Path of the metrics")
+      ->capture_default_str();
+  app.add_option("--web.config.file", flags.web_config_file,
+                 "web-config.yml for TLS and basic auth (exporter-toolkit "
+                 "format)");
+  app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
+               "Leave out the exporter's own metrics (vrrp_exporter_*)");
+  app.add_option("--metrics.keepalived-compat", flags.keepalived_compat,
+                 "Also publish keepalived-exporter's names (keepalived_*)")
       ->capture_default_str();
   app.set_version_flag("--version",
                        std::string("vrrp_exporter ") + VRRP_EXPORTER_VERSION);

@@ -1,6 +1,6 @@
 #include "exporter/snapshot.h"
 
-namespace exporter {
+namespace vrrp::exporter {
 
 void Histogram::Observe(double value) {
   for (size_t i = 0; i < bounds.size(); ++i) {
@@ -51,4 +51,4 @@ const MetricsObserver::PerInstance* MetricsObserver::Find(
   return it == by_name_.end() ? nullptr : &it->second;
 }
 
-}  // namespace exporter
+}  // namespace vrrp::exporter

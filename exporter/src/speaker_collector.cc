@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-namespace exporter {
+namespace vrrp::exporter {
 
 namespace {
 
@@ -369,4 +369,4 @@ std::vector<MetricFamily> SpeakerCollector::Collect() const {
   return Families(*snapshot, keepalived_compat_, now);
 }
 
-}  // namespace exporter
+}  // namespace vrrp::exporter

@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-namespace exporter {
+namespace vrrp::exporter {
 namespace {
 
 using vrrp::IpAddress;
@@ -172,4 +172,4 @@ TEST(SpeakerCollector, NoSnapshotYetMeansNoSeries) {
 }
 
 }  // namespace
-}  // namespace exporter
+}  // namespace vrrp::exporter

@@ -18,7 +18,7 @@
 #include "vrrp/config.h"
 #include "vrrp/instance.h"
 
-namespace exporter {
+namespace vrrp::exporter {
 
 // A fixed-bucket histogram (Prometheus semantics: `counts[i]` observations
 // <= bounds[i], not cumulative; the +Inf bucket is `count`).
@@ -125,4 +125,4 @@ class ObserverFanout : public vrrp::InstanceObserver {
   std::vector<vrrp::InstanceObserver*> to_;
 };
 
-}  // namespace exporter
+}  // namespace vrrp::exporter

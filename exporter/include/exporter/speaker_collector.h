@@ -12,7 +12,7 @@
 
 #include "exporter/snapshot.h"
 
-namespace exporter {
+namespace vrrp::exporter {
 
 class SpeakerCollector : public prometheus::Collectable {
  public:
@@ -31,4 +31,4 @@ class SpeakerCollector : public prometheus::Collectable {
   bool keepalived_compat_;
 };
 
-}  // namespace exporter
+}  // namespace vrrp::exporter

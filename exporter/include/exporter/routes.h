@@ -1,0 +1,45 @@
+#pragma once
+
+// The exporter's HTTP routes, served from our own CivetServer:
+//   GET  /metrics (--web.telemetry-path)  the speaker's metrics
+//   GET  /                                a landing page with the instances
+//   GET  /api/v1/status                   the same as JSON
+//   GET  /-/healthy                       200 while the event loop publishes
+//   GET  /-/ready                         200 once the speaker is running
+//   POST /-/reload                        reload the configuration
+// Every handler reads a published Snapshot; none waits for the event loop
+// except /-/reload, which must (bounded by the reload callback).
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "exporter/http_server.h"
+#include "exporter/snapshot.h"
+#include "vrrp/result.h"
+
+namespace vrrp::exporter {
+
+struct RouteOptions {
+  std::string telemetry_path = "/metrics";
+  bool disable_exporter_metrics = false;  // --web.disable-exporter-metrics
+  bool keepalived_compat = true;          // keepalived_* names as well
+  std::string version;
+  const SnapshotStore* store = nullptr;
+  // Reloads the configuration on the event loop; the message says what
+  // changed, or lists the errors (FILE:LINE:...) when the file was rejected.
+  std::function<Result<std::string, std::string>()> reload;
+  // /-/healthy fails when the newest snapshot is older than this: the event
+  // loop that publishes it (and sends advertisements) has stalled.
+  std::chrono::seconds max_snapshot_age{5};
+};
+
+void RegisterRoutes(HttpServer& server, const RouteOptions& options);
+
+// The bodies, as pure functions for tests.
+std::string StatusJson(const Snapshot& snapshot, const std::string& version);
+std::string LandingPage(const Snapshot* snapshot, const RouteOptions& options);
+std::string MetricsText(const Snapshot* snapshot, const RouteOptions& options,
+                        double now_unix_seconds);
+
+}  // namespace vrrp::exporter

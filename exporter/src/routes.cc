@@ -1,0 +1,288 @@
+#include "exporter/routes.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "exporter/speaker_collector.h"
+
+namespace vrrp::exporter {
+
+namespace {
+
+double NowUnix() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Seconds(vrrp::Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+std::string Html(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+prometheus::MetricFamily Gauge(std::string name, std::string help,
+                               std::vector<prometheus::ClientMetric::Label> l,
+                               double value) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = prometheus::MetricType::Gauge;
+  prometheus::ClientMetric m;
+  m.label = std::move(l);
+  m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+  return f;
+}
+
+}  // namespace
+
+std::string MetricsText(const Snapshot* snapshot, const RouteOptions& options,
+                        double now) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<prometheus::MetricFamily> families;
+  if (snapshot) {
+    families =
+        SpeakerCollector::Families(*snapshot, options.keepalived_compat, now);
+  }
+  if (!options.disable_exporter_metrics) {
+    // node_exporter's pattern: a failing source is a 0 here, never a
+    // failed scrape.
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    families.push_back(Gauge("vrrp_exporter_collector_duration_seconds",
+                             "How long the collector took.",
+                             {{"collector", "speaker"}}, took));
+    families.push_back(Gauge("vrrp_exporter_collector_success",
+                             "1 when the collector produced data.",
+                             {{"collector", "speaker"}}, snapshot ? 1 : 0));
+    families.push_back(Gauge("vrrp_exporter_build_info",
+                             "The running version (value 1).",
+                             {{"version", options.version}}, 1));
+  }
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+std::string StatusJson(const Snapshot& s, const std::string& version) {
+  using nlohmann::json;
+  json out;
+  out["version"] = version;
+  out["snapshot_unix_seconds"] = s.taken_at_unix_seconds;
+  out["instances"] = json::array();
+  for (const InstanceSnapshot& i : s.instances) {
+    const auto& st = i.status;
+    json j;
+    j["name"] = i.config.name;
+    j["interface"] = i.config.interface;
+    j["vrid"] = i.config.vrid;
+    j["family"] = std::string(ToString(i.config.family));
+    j["version"] = static_cast<int>(i.config.version);
+    j["state"] = std::string(ToString(st.state));
+    j["base_priority"] = st.base_priority;
+    j["effective_priority"] = st.effective_priority;
+    j["master"] = st.master_address
+                      ? json{{"address", st.master_address->ToString()},
+                             {"priority", st.master_priority}}
+                      : json(nullptr);
+    j["advert_interval_seconds"] = Seconds(st.advert_interval);
+    j["master_advert_interval_seconds"] = Seconds(st.master_advert_interval);
+    j["skew_time_seconds"] = Seconds(st.skew_time);
+    j["master_down_interval_seconds"] = Seconds(st.master_down_interval);
+    j["releasing"] = st.releasing;
+    j["link_up"] = st.link_up;
+    j["tracker_fault"] = st.tracker_fault;
+    j["preempt"] = i.config.preempt;
+    j["shutdown"] = std::string(ToString(i.config.shutdown_mode));
+    j["addresses"] = json::array();
+    for (const auto& [prefix, present] : i.vip_present) {
+      j["addresses"].push_back(
+          {{"address", prefix.ToString()}, {"present", present}});
+    }
+    if (st.last_transition) {
+      const auto& t = *st.last_transition;
+      j["last_transition"] = {
+          {"from", std::string(ToString(t.from))},
+          {"to", std::string(ToString(t.to))},
+          {"reason", std::string(ToString(t.reason))},
+          {"unix_seconds", i.last_transition_unix_seconds.value_or(0)}};
+      if (t.master_silence) {
+        j["last_transition"]["master_silence_seconds"] =
+            Seconds(*t.master_silence);
+      }
+    } else {
+      j["last_transition"] = nullptr;
+    }
+    j["transitions"] = json::array();
+    for (const auto& [key, n] : i.transitions) {
+      const auto& [from, to, why] = key;
+      j["transitions"].push_back({{"from", std::string(ToString(from))},
+                                  {"to", std::string(ToString(to))},
+                                  {"reason", std::string(ToString(why))},
+                                  {"count", n}});
+    }
+    const auto& c = st.stats;
+    j["counters"] = {{"advertisements_sent", c.advertisements_sent},
+                     {"advertisements_received", c.advertisements_received},
+                     {"priority_zero_sent", c.priority_zero_sent},
+                     {"priority_zero_received", c.priority_zero_received},
+                     {"become_master", c.become_master},
+                     {"release_master", c.release_master},
+                     {"announcements", c.announcements}};
+    json errors = json::object();
+    for (size_t e = 0; e < kReceiveErrorCount; ++e) {
+      errors[std::string(ToString(static_cast<ReceiveError>(e)))] =
+          c.receive_errors[e];
+    }
+    j["receive_errors"] = errors;
+    j["peers"] = json::array();
+    for (const auto& [addr, p] : st.peers) {
+      j["peers"].push_back(
+          {{"address", addr.ToString()},
+           {"priority", p.priority},
+           {"advert_interval_seconds", Seconds(p.advert_interval)},
+           {"checksum_form", std::string(ToString(p.checksum_form))},
+           {"advertisements", p.advertisements}});
+    }
+    j["trackers"] = json::array();  // issue 5
+    out["instances"].push_back(std::move(j));
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string LandingPage(const Snapshot* s, const RouteOptions& o) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+       "<title>vrrp_exporter</title><style>body{font-family:sans-serif;"
+       "margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
+       "#ccc;padding:4px 8px;text-align:left}.Master{color:#070}.Fault{"
+       "color:#b00}</style></head><body>\n<h1>vrrp_exporter</h1>\n<p>VRRP "
+       "speaker and Prometheus exporter, version "
+    << Html(o.version) << ".</p>\n<ul><li><a href=\"" << Html(o.telemetry_path)
+    << "\">Metrics</a></li><li><a href=\"/api/v1/status\">Status "
+       "(JSON)</a></li><li><a href=\"/-/healthy\">Health</a></li><li><a "
+       "href=\"/-/ready\">Readiness</a></li></ul>\n";
+  if (!s) {
+    h << "<p>Starting: no state published yet.</p>\n";
+  } else {
+    h << "<table><tr><th>instance</th><th>interface</th><th>VRID</th>"
+         "<th>state</th><th>priority (effective)</th><th>master</th>"
+         "<th>addresses</th></tr>\n";
+    for (const auto& i : s->instances) {
+      const auto& st = i.status;
+      const std::string state(ToString(st.state));
+      h << "<tr><td>" << Html(i.config.name) << "</td><td>"
+        << Html(i.config.interface) << "</td><td>"
+        << static_cast<int>(i.config.vrid) << "</td><td class=\"" << state
+        << "\">" << state << (st.releasing ? " (releasing)" : "") << "</td><td>"
+        << static_cast<int>(st.base_priority) << " ("
+        << static_cast<int>(st.effective_priority) << ")</td><td>"
+        << (st.master_address ? Html(st.master_address->ToString()) + " (" +
+                                    std::to_string(st.master_priority) + ")"
+                              : std::string("unknown"))
+        << "</td><td>";
+      for (const auto& [prefix, present] : i.vip_present) {
+        h << Html(prefix.ToString()) << (present ? " &#10003;" : "") << "<br>";
+      }
+      h << "</td></tr>\n";
+    }
+    h << "</table>\n";
+  }
+  h << "</body></html>\n";
+  return h.str();
+}
+
+void RegisterRoutes(HttpServer& server, const RouteOptions& o) {
+  const RouteOptions opts = o;
+  server.Handle(opts.telemetry_path, Method::kGet, [opts](const Request&) {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    auto snap = opts.store->Latest();
+    r.body = MetricsText(snap.get(), opts, NowUnix());
+    return r;
+  });
+  server.Handle("/", Method::kGet, [opts](const Request&) {
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    auto snap = opts.store->Latest();
+    r.body = LandingPage(snap.get(), opts);
+    return r;
+  });
+  server.Handle("/api/v1/status", Method::kGet, [opts](const Request&) {
+    Response r;
+    auto snap = opts.store->Latest();
+    if (!snap) {
+      r.status = 503;
+      r.body = "no state published yet\n";
+      return r;
+    }
+    r.content_type = "application/json";
+    r.body = StatusJson(*snap, opts.version);
+    return r;
+  });
+  server.Handle("/-/healthy", Method::kGet, [opts](const Request&) {
+    Response r;
+    auto snap = opts.store->Latest();
+    const double age = snap ? NowUnix() - snap->taken_at_unix_seconds : 0;
+    if (snap && age > static_cast<double>(opts.max_snapshot_age.count())) {
+      r.status = 503;
+      r.body =
+          "event loop stalled: state is " + std::to_string(age) + " s old\n";
+    } else {
+      r.body = "OK\n";
+    }
+    return r;
+  });
+  server.Handle("/-/ready", Method::kGet, [opts](const Request&) {
+    Response r;
+    if (opts.store->Latest()) {
+      r.body = "OK\n";
+    } else {
+      r.status = 503;
+      r.body = "starting\n";
+    }
+    return r;
+  });
+  server.Handle("/-/reload", Method::kPost, [opts](const Request&) {
+    Response r;
+    if (!opts.reload) {
+      r.status = 501;
+      r.body = "reload is not available\n";
+      return r;
+    }
+    auto result = opts.reload();
+    if (result.ok()) {
+      r.body = result.value() + "\n";
+    } else {
+      r.status = 500;
+      r.body = result.error() + "\n";
+    }
+    return r;
+  });
+}
+
+}  // namespace vrrp::exporter
