@@ -11,6 +11,13 @@ namespace {
 constexpr Duration kHealAnnounceGap = std::chrono::seconds(1);
 // Peers remembered per instance; bounded because sources are untrusted.
 constexpr size_t kMaxPeers = 64;
+// Hitless shutdown: how long the leaving master still answers for its
+// addresses after hearing the new master. The new master's gratuitous ARP /
+// NA follows its first advertisement by a fraction of a millisecond (it
+// installs the addresses in between); releasing on the advertisement itself
+// lost the occasional client packet in that gap (bench/failover). Two hosts
+// answering for an address for this long is harmless.
+constexpr Duration kReleaseGrace = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -287,10 +294,12 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
                                const IpAddress& source) {
   const Advertisement& adv = decoded.advertisement;
   if (releasing_) {
-    // Hitless shutdown: the first advertisement of a new master ends it.
+    // Hitless shutdown: the first advertisement of a new master ends it,
+    // after a short grace for its announcements to reach the clients.
     if (adv.priority != 0 && adv.vrid == config_.vrid &&
         (!source_ || source != *source_)) {
-      FinishRelease();
+      const TimePoint at = scheduler_.Now() + kReleaseGrace;
+      if (at < release_timer_->deadline()) release_timer_->ArmAt(at);
     }
     return;
   }
