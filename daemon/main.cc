@@ -204,7 +204,11 @@ int Run(const Flags& flags) {
       i.config = cfg->second;
       i.status = std::move(st);
       for (const auto& vip : i.config.virtual_addresses) {
-        i.vip_present.emplace_back(vip, has(i.config.interface, vip.address));
+        // With a virtual MAC the addresses live on the macvlan.
+        const std::string& itf = i.config.virtual_mac
+                                     ? i.config.virtual_mac_interface
+                                     : i.config.interface;
+        i.vip_present.emplace_back(vip, has(itf, vip.address));
       }
       if (const auto* m = metrics.Find(i.config.name)) {
         i.transitions = m->transitions;

@@ -28,6 +28,10 @@ std::string SpeakerInstance::Yaml() const {
          "\n";
   }
   if (!shutdown.empty()) y += "    shutdown: " + shutdown + "\n";
+  if (virtual_mac) y += "    virtual_mac: true\n";
+  if (!virtual_mac_interface.empty()) {
+    y += "    virtual_mac_interface: " + virtual_mac_interface + "\n";
+  }
   return y;
 }
 

@@ -24,6 +24,8 @@ struct SpeakerInstance {
   std::vector<std::string> unicast_peers;
   std::string auth_pass;  // VRRPv2 PASS
   std::string shutdown;   // empty: default (hitless)
+  bool virtual_mac = false;
+  std::string virtual_mac_interface;  // empty: the default name
 
   std::string Yaml() const;
 };

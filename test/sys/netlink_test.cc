@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <poll.h>
 
@@ -571,6 +572,238 @@ TEST(NetlinkTest, PickSourceAddressChoosesTheIpv6LinkLocalAddress) {
   EXPECT_EQ(PickSourceAddress(addresses, Family::kIpv6, vips),
             A(kernel_ll.c_str()));
   EXPECT_EQ(PickSourceAddress(addresses, Family::kIpv4, vips), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------
+// Virtual MAC macvlans and interface sysctls
+
+TEST(VirtualRouterMacTest, IsTheRfc5798Section7_3Address) {
+  EXPECT_EQ(VirtualRouterMac(Family::kIpv4, 51),
+            (MacAddress{0x00, 0x00, 0x5e, 0x00, 0x01, 0x33}));
+  EXPECT_EQ(VirtualRouterMac(Family::kIpv6, 1),
+            (MacAddress{0x00, 0x00, 0x5e, 0x00, 0x02, 0x01}));
+  EXPECT_EQ(MacToString(VirtualRouterMac(Family::kIpv4, 255)),
+            "00:00:5e:00:01:ff");
+}
+
+// The link-local addresses of `ifindex` once it has one (kPatience).
+std::vector<InterfaceAddress> WaitForLinkLocal(Netlink& netlink, int ifindex) {
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  for (;;) {
+    std::vector<InterfaceAddress> link_local;
+    for (const auto& a : List(netlink, ifindex, Family::kIpv6)) {
+      if (a.prefix.address.is_ipv6_link_local()) link_local.push_back(a);
+    }
+    if (!link_local.empty() || std::chrono::steady_clock::now() >= deadline) {
+      return link_local;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TEST(NetlinkTest, CreateMacvlanMakesABridgeModeMacvlanThatStaysDown) {
+  ASSERT_NO_FATAL_FAILURE(RequireRootAndIproute());
+  Lab lab;
+  NetNs::Enter in(lab.ns);
+  auto netlink = OpenNetlink();
+  ASSERT_NE(netlink, nullptr);
+  const int base = static_cast<int>(if_nametoindex("veth0"));
+  const MacAddress mac = VirtualRouterMac(Family::kIpv4, 51);
+
+  auto made = netlink->CreateMacvlan("vrrp.51", base, mac);
+  ASSERT_TRUE(made.ok()) << made.error();
+  EXPECT_TRUE(made->created);
+  EXPECT_EQ(made->info.name, "vrrp.51");
+  EXPECT_EQ(made->info.index, static_cast<int>(if_nametoindex("vrrp.51")));
+  EXPECT_EQ(made->info.kind, "macvlan");
+  EXPECT_EQ(made->info.link_index, base);
+  EXPECT_EQ(made->info.mac, mac);
+  EXPECT_EQ(made->info.macvlan_mode, uint32_t{MACVLAN_MODE_BRIDGE});
+  EXPECT_FALSE(made->info.admin_up);
+  // What iproute2 sees, addrgenmode included (GetInterface does not parse
+  // IFLA_AF_SPEC).
+  const std::string details = IpOut(lab.ns, "-d -o link show dev vrrp.51");
+  EXPECT_THAT(details, HasSubstr("vrrp.51@veth0:"));
+  EXPECT_THAT(details, HasSubstr("link/ether 00:00:5e:00:01:33 "));
+  EXPECT_THAT(details, HasSubstr("macvlan mode bridge "));
+  EXPECT_THAT(details, HasSubstr("addrgenmode random "));
+  EXPECT_THAT(details, HasSubstr("state DOWN"));
+  // Other links report their kind too, and a veth its peer as IFLA_LINK.
+  auto veth = netlink->GetInterface("veth0");
+  ASSERT_TRUE(veth.ok()) << veth.error();
+  EXPECT_EQ(veth->kind, "veth");
+  EXPECT_EQ(veth->macvlan_mode, 0u);
+
+  ASSERT_TRUE(netlink->SetLinkUp(made->info.index, true).ok());
+  InterfaceInfo info;
+  ASSERT_TRUE(WaitForInterface(
+      *netlink, "vrrp.51",
+      [](const InterfaceInfo& i) { return i.admin_up && i.oper_up; }, &info));
+  // RFC 5798 §7.4: the link-local address does not come from the virtual
+  // MAC (EUI-64 would give fe80::200:5eff:fe00:133 on every router).
+  const auto link_local = WaitForLinkLocal(*netlink, info.index);
+  ASSERT_FALSE(link_local.empty()) << IpOut(lab.ns, "addr show dev vrrp.51");
+  for (const auto& a : link_local) {
+    EXPECT_NE(a.prefix.address, A("fe80::200:5eff:fe00:133"));
+  }
+
+  ASSERT_TRUE(netlink->SetLinkUp(made->info.index, false).ok());
+  ASSERT_TRUE(WaitForInterface(
+      *netlink, "vrrp.51", [](const InterfaceInfo& i) { return !i.admin_up; },
+      &info));
+  auto gone = netlink->SetLinkUp(999999, true);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_THAT(gone.error(), HasSubstr("set ifindex 999999 up: "));
+}
+
+TEST(NetlinkTest, CreateMacvlanAdoptsItsOwnAndLeavesOthersAlone) {
+  ASSERT_NO_FATAL_FAILURE(RequireRootAndIproute());
+  Lab lab;
+  NetNs::Enter in(lab.ns);
+  auto netlink = OpenNetlink();
+  ASSERT_NE(netlink, nullptr);
+  const int base = static_cast<int>(if_nametoindex("veth0"));
+  const MacAddress mac = VirtualRouterMac(Family::kIpv4, 51);
+  auto first = netlink->CreateMacvlan("vrrp.51", base, mac);
+  ASSERT_TRUE(first.ok()) << first.error();
+  ASSERT_EQ(lab.ns.Ip("link set vrrp.51 up"), 0);
+
+  // A restart after a crash finds it: adopted as it is (still up).
+  auto again = netlink->CreateMacvlan("vrrp.51", base, mac);
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->info.index, first->info.index);
+  EXPECT_TRUE(again->info.admin_up);
+
+  // The IPv6 virtual router of the same VRID is another MAC, another
+  // macvlan on the same base.
+  auto v6 = netlink->CreateMacvlan("vrrp6.51", base,
+                                   VirtualRouterMac(Family::kIpv6, 51));
+  ASSERT_TRUE(v6.ok()) << v6.error();
+  EXPECT_TRUE(v6->created);
+
+  // The name taken by something that is not this macvlan: an error, and
+  // the interface is left as it was.
+  ASSERT_EQ(lab.ns.Ip("link add veth2 type veth peer name veth3"), 0);
+  const int other_base = static_cast<int>(if_nametoindex("veth2"));
+  struct Case {
+    std::string name;
+    int base;
+    MacAddress mac;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"vrrp.51", base, VirtualRouterMac(Family::kIpv4, 52),
+       "kind \"macvlan\", on ifindex " + std::to_string(base) +
+           ", MAC 00:00:5e:00:01:33) and is not a macvlan on ifindex " +
+           std::to_string(base) + " with MAC 00:00:5e:00:01:34"},
+      {"vrrp.51", other_base, mac, "already exists"},
+      {"veth2", base, VirtualRouterMac(Family::kIpv4, 53), "kind \"veth\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = netlink->CreateMacvlan(c.name, c.base, c.mac);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.error(), HasSubstr("create macvlan \"" + c.name + "\""));
+    EXPECT_THAT(r.error(), HasSubstr(c.message));
+    EXPECT_THAT(r.error(), HasSubstr("left untouched"));
+  }
+  EXPECT_EQ(IpMac(lab.ns, "vrrp.51"), mac);
+  EXPECT_THAT(IpOut(lab.ns, "-o link show dev vrrp.51"), HasSubstr("@veth0"));
+  EXPECT_THAT(IpOut(lab.ns, "-d -o link show dev veth2"), HasSubstr("veth"));
+
+  // One MAC twice on one base: the kernel refuses it when the second one
+  // comes up.
+  auto duplicate = netlink->CreateMacvlan("vm-dup", base, mac);
+  ASSERT_TRUE(duplicate.ok()) << duplicate.error();
+  auto up = netlink->SetLinkUp(duplicate->info.index, true);
+  ASSERT_FALSE(up.ok());
+  EXPECT_THAT(up.error(),
+              HasSubstr("(another interface on the same base has this MAC)"));
+
+  auto no_base = netlink->CreateMacvlan("vrrp.9", 999999,
+                                        VirtualRouterMac(Family::kIpv4, 9));
+  ASSERT_FALSE(no_base.ok());
+  EXPECT_THAT(no_base.error(),
+              HasSubstr("create macvlan \"vrrp.9\" on ifindex 999999: "));
+  for (const std::string bad : {"", "a/b", "..", "sixteen-chars-xx"}) {
+    auto r = netlink->CreateMacvlan(bad, base, mac);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_THAT(r.error(), HasSubstr("invalid interface name"));
+  }
+}
+
+TEST(NetlinkTest, DeleteMacvlanDeletesOnlyAMacvlanWithItsMac) {
+  ASSERT_NO_FATAL_FAILURE(RequireRootAndIproute());
+  Lab lab;
+  NetNs::Enter in(lab.ns);
+  auto netlink = OpenNetlink();
+  ASSERT_NE(netlink, nullptr);
+  const int base = static_cast<int>(if_nametoindex("veth0"));
+  const MacAddress mac = VirtualRouterMac(Family::kIpv4, 51);
+  ASSERT_TRUE(netlink->CreateMacvlan("vrrp.51", base, mac).ok());
+
+  auto wrong_mac =
+      netlink->DeleteMacvlan("vrrp.51", VirtualRouterMac(Family::kIpv4, 52));
+  ASSERT_FALSE(wrong_mac.ok());
+  EXPECT_THAT(wrong_mac.error(), HasSubstr("left untouched"));
+  EXPECT_NE(if_nametoindex("vrrp.51"), 0u);
+  auto not_macvlan = netlink->DeleteMacvlan("veth0", mac);
+  ASSERT_FALSE(not_macvlan.ok());
+  EXPECT_THAT(not_macvlan.error(), HasSubstr("kind \"veth\""));
+  EXPECT_NE(if_nametoindex("veth0"), 0u);
+
+  auto deleted = netlink->DeleteMacvlan("vrrp.51", mac);
+  ASSERT_TRUE(deleted.ok()) << deleted.error();
+  EXPECT_EQ(if_nametoindex("vrrp.51"), 0u);
+  // Already gone is success: a graceful stop after someone else removed it.
+  auto again = netlink->DeleteMacvlan("vrrp.51", mac);
+  EXPECT_TRUE(again.ok()) << again.error();
+}
+
+TEST(NetlinkTest, InterfaceSysctlsAreThoseOfTheCallersNamespace) {
+  ASSERT_NO_FATAL_FAILURE(RequireRootAndIproute());
+  Lab lab;
+  NetNs::Enter in(lab.ns);
+  auto before = ReadInterfaceSysctl(Family::kIpv4, "veth0", "arp_ignore");
+  ASSERT_TRUE(before.ok()) << before.error();
+  EXPECT_EQ(*before, 0);
+  ASSERT_TRUE(
+      WriteInterfaceSysctl(Family::kIpv4, "veth0", "arp_ignore", 1).ok());
+  auto after = ReadInterfaceSysctl(Family::kIpv4, "veth0", "arp_ignore");
+  ASSERT_TRUE(after.ok()) << after.error();
+  EXPECT_EQ(*after, 1);
+  EXPECT_EQ(ShOut("ip netns exec " + lab.ns.name() +
+                  " cat /proc/sys/net/ipv4/conf/veth0/arp_ignore"),
+            "1\n");
+  // The other namespace's interface is untouched.
+  EXPECT_EQ(ShOut("ip netns exec " + lab.peer.name() +
+                  " cat /proc/sys/net/ipv4/conf/veth1/arp_ignore"),
+            "0\n");
+  ASSERT_TRUE(
+      WriteInterfaceSysctl(Family::kIpv6, "veth0", "accept_ra", 0).ok());
+  auto ra = ReadInterfaceSysctl(Family::kIpv6, "veth0", "accept_ra");
+  ASSERT_TRUE(ra.ok()) << ra.error();
+  EXPECT_EQ(*ra, 0);
+
+  auto missing = ReadInterfaceSysctl(Family::kIpv4, "nosuchif0", "arp_ignore");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(),
+              HasSubstr("/proc/sys/net/ipv4/conf/nosuchif0/arp_ignore: "));
+  auto unknown =
+      WriteInterfaceSysctl(Family::kIpv4, "veth0", "no_such_knob", 1);
+  ASSERT_FALSE(unknown.ok());
+  // Nothing outside conf/INTERFACE/NAME can be named.
+  for (const auto& [interface, name] :
+       {std::pair<std::string, std::string>{"..", "arp_ignore"},
+        {"veth0/..", "arp_ignore"},
+        {"veth0", "../../all/arp_ignore"},
+        {"veth0", ""},
+        {"", "arp_ignore"}}) {
+    auto r = WriteInterfaceSysctl(Family::kIpv4, interface, name, 1);
+    ASSERT_FALSE(r.ok()) << interface << " " << name;
+    EXPECT_THAT(r.error(), HasSubstr("invalid name"));
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -838,5 +838,194 @@ TEST(ConfigLoaderAnnounce, RejectsOutOfRangeAndUnknownKeys) {
   }
 }
 
+// --------------------------------------------------------------------------
+// virtual_mac / virtual_mac_interface (Keepalived's use_vmac)
+
+TEST(ConfigLoaderVirtualMac, OffByDefault) {
+  const Config config = Load(kMinimal);
+  ASSERT_THAT(config.instances, SizeIs(1));
+  EXPECT_FALSE(config.instances[0].virtual_mac);
+  EXPECT_EQ(config.instances[0].virtual_mac_interface, "");
+}
+
+TEST(ConfigLoaderVirtualMac, DefaultNamesFollowVridAndFamily) {
+  const Config config = Load(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 51
+    virtual_ipaddresses: [198.51.100.10/24]
+    virtual_mac: true
+  - name: a6
+    interface: eth0
+    vrid: 51
+    virtual_ipaddresses: [2001:db8::10/64]
+    virtual_mac: true
+  - name: b
+    interface: eth1
+    vrid: 255
+    virtual_ipaddresses: [203.0.113.7/24]
+    virtual_mac: true
+    virtual_mac_interface: vmac-b.255
+  - name: c
+    interface: eth1
+    vrid: 9
+    virtual_ipaddresses: [203.0.113.9/24]
+    virtual_mac: false
+)");
+  ASSERT_THAT(config.instances, SizeIs(4));
+  EXPECT_TRUE(config.instances[0].virtual_mac);
+  EXPECT_EQ(config.instances[0].virtual_mac_interface, "vrrp.51");
+  EXPECT_TRUE(config.instances[1].virtual_mac);
+  EXPECT_EQ(config.instances[1].virtual_mac_interface, "vrrp6.51");
+  EXPECT_EQ(config.instances[2].virtual_mac_interface, "vmac-b.255");
+  EXPECT_FALSE(config.instances[3].virtual_mac);
+  EXPECT_EQ(config.instances[3].virtual_mac_interface, "");
+}
+
+TEST(ConfigLoaderVirtualMac, IsPartOfTheSettingsAReloadCompares) {
+  const Config off = Load(kMinimal);
+  const Config on = Load(WithLines("    virtual_mac: true\n"));
+  const Config named = Load(
+      WithLines("    virtual_mac: true\n    virtual_mac_interface: vm51\n"));
+  ASSERT_THAT(off.instances, SizeIs(1));
+  ASSERT_THAT(on.instances, SizeIs(1));
+  ASSERT_THAT(named.instances, SizeIs(1));
+  EXPECT_FALSE(off.instances[0].SameSettings(on.instances[0]));
+  EXPECT_FALSE(on.instances[0].SameSettings(named.instances[0]));
+  EXPECT_TRUE(on.instances[0].SameSettings(on.instances[0]));
+}
+
+TEST(ConfigLoaderVirtualMac, RejectsBadValuesWithTheirLine) {
+  struct Case {
+    std::string lines;  // appended to kMinimal (line 6 onwards)
+    std::string field;
+    int line;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"    virtual_mac: yes\n", "instances[0].virtual_mac", 6,
+       "must be true or false, got \"yes\""},
+      {"    virtual_mac: true\n    virtual_mac_interface: vrrp.01234567890\n",
+       "instances[0].virtual_mac_interface", 7, "1..15 characters"},
+      {"    virtual_mac: true\n    virtual_mac_interface: vm/51\n",
+       "instances[0].virtual_mac_interface", 7, "without '/'"},
+      {"    virtual_mac: true\n    virtual_mac_interface: [vm51]\n",
+       "instances[0].virtual_mac_interface", 7, "must be a string"},
+      {"    virtual_mac_interface: vm51\n",
+       "instances[0].virtual_mac_interface", 6,
+       "has no effect without virtual_mac: true; set virtual_mac: true or "
+       "remove it"},
+      {"    virtual_mac: false\n    virtual_mac_interface: vm51\n",
+       "instances[0].virtual_mac_interface", 7,
+       "has no effect without virtual_mac: true (line 6)"},
+      {"    virtual_mac: true\n    virtual_mac_interface: eth0\n",
+       "instances[0].virtual_mac_interface", 7,
+       "virtual MAC interface \"eth0\" is the interface of this instance at "
+       "line 3"},
+      {"    virtual_mac_interfaces: vm51\n",
+       "instances[0].virtual_mac_interfaces", 6,
+       "did you mean \"virtual_mac_interface\"?"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.lines);
+    EXPECT_THAT(
+        Errors(WithLines(c.lines)),
+        ElementsAre(AllOf(ErrorAt(c.field, c.line),
+                          Field(&ConfigError::message, HasSubstr(c.message)))));
+  }
+}
+
+TEST(ConfigLoaderVirtualMac, DefaultNamesMustNotCollide) {
+  // The same VRID and family on two interfaces is two virtual routers, but
+  // both would get the default vrrp.51.
+  const auto errors = Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 51
+    virtual_ipaddresses: [198.51.100.10]
+    virtual_mac: true
+  - name: b
+    interface: eth1
+    vrid: 51
+    virtual_ipaddresses: [198.51.100.20]
+    virtual_mac: true
+)");
+  EXPECT_THAT(errors, ElementsAre(ErrorAt("instances[1].virtual_mac", 11)));
+  EXPECT_THAT(errors[0].message,
+              HasSubstr("virtual MAC interface \"vrrp.51\" is already used by "
+                        "instances[0] (\"a\") at line 6"));
+  EXPECT_THAT(errors[0].message,
+              HasSubstr("\"vrrp.51\" is the default name; set "
+                        "virtual_mac_interface to a name of its own"));
+}
+
+TEST(ConfigLoaderVirtualMac, ConfiguredNamesMustBeUnique) {
+  const auto errors = Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 51
+    virtual_ipaddresses: [198.51.100.10]
+    virtual_mac: true
+    virtual_mac_interface: vm-web
+  - name: b
+    interface: eth0
+    vrid: 52
+    virtual_ipaddresses: [198.51.100.20]
+    virtual_mac: true
+    virtual_mac_interface: vm-web
+  - name: c
+    interface: eth1
+    vrid: 53
+    virtual_ipaddresses: [198.51.100.30]
+    virtual_mac: true
+    virtual_mac_interface: vrrp.51
+)");
+  // vrrp.51 is c's own choice, not a's (a has vm-web): no conflict.
+  EXPECT_THAT(errors,
+              ElementsAre(ErrorAt("instances[1].virtual_mac_interface", 13)));
+  EXPECT_THAT(errors[0].message,
+              HasSubstr("\"vm-web\" is already used by instances[0] (\"a\") "
+                        "at line 7; each instance needs its own"));
+  EXPECT_THAT(errors[0].message, Not(HasSubstr("default name")));
+}
+
+TEST(ConfigLoaderVirtualMac, NameMustNotBeAnotherInstancesInterface) {
+  // A macvlan named after an interface some instance runs on would make the
+  // daemon adopt or delete that interface.
+  const auto errors = Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 51
+    virtual_ipaddresses: [198.51.100.10]
+    virtual_mac: true
+  - name: b
+    interface: vrrp.51
+    vrid: 52
+    virtual_ipaddresses: [198.51.100.20]
+)");
+  EXPECT_THAT(errors, ElementsAre(ErrorAt("instances[0].virtual_mac", 6)));
+  EXPECT_THAT(errors[0].message,
+              HasSubstr("\"vrrp.51\" is the interface of instances[1] (\"b\") "
+                        "at line 8; the macvlan needs a name of its own"));
+}
+
+TEST(ConfigLoaderVirtualMac, BadVridReportsOnlyTheVrid) {
+  // No default name is derived from a VRID that is already wrong.
+  EXPECT_THAT(Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 0
+    virtual_ipaddresses: [198.51.100.10]
+    virtual_mac: true
+  - name: b
+    interface: eth1
+    vrid: 0
+    virtual_ipaddresses: [198.51.100.20]
+    virtual_mac: true
+)"),
+              ElementsAre(ErrorAt("instances[0].vrid", 4),
+                          ErrorAt("instances[1].vrid", 9)));
+}
+
 }  // namespace
 }  // namespace vrrp

@@ -108,6 +108,21 @@ std::string FamilyName(Family family) {
   return family == Family::kIpv4 ? "ipv4" : "ipv6";
 }
 
+// The kernel's own rule for interface names (dev_valid_name): what it would
+// refuse can never match an interface, so say so now rather than at startup.
+bool ValidInterfaceName(std::string_view name) {
+  constexpr size_t kMaxInterfaceLength = 15;  // IFNAMSIZ - 1
+  return !name.empty() && name.size() <= kMaxInterfaceLength && name != "." &&
+         name != ".." && std::none_of(name.begin(), name.end(), [](char c) {
+           return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
+                  c == '\r' || c == '\v' || c == '\f' || c == '\0';
+         });
+}
+
+constexpr std::string_view kInterfaceNameRule =
+    "must be a Linux interface name: 1..15 characters without '/', ':' or "
+    "whitespace, got ";
+
 // ---------------------------------------------------------------------------
 // Durations
 
@@ -234,14 +249,15 @@ constexpr std::string_view kInstanceKeys[] = {"name",
                                               "authentication",
                                               "checksum",
                                               "shutdown",
-                                              "announce"};
+                                              "announce",
+                                              "virtual_mac",
+                                              "virtual_mac_interface"};
 constexpr std::string_view kUnicastKeys[] = {"source", "peers"};
 constexpr std::string_view kAuthenticationKeys[] = {"type", "password"};
 constexpr std::string_view kAnnounceKeys[] = {"count", "interval",
                                               "second_burst_after", "refresh"};
 
 constexpr size_t kMaxNameLength = 64;
-constexpr size_t kMaxInterfaceLength = 15;  // IFNAMSIZ - 1
 constexpr size_t kMaxVirtualAddresses = 255;
 constexpr size_t kMaxPasswordLength = 8;      // RFC 3768 §5.3.10
 constexpr Duration kMaxPreemptDelay = 1000s;  // Keepalived's limit
@@ -292,9 +308,16 @@ struct InstanceKeys {
   std::optional<std::string> name;
   YAML::Mark name_mark;
   std::optional<std::string> interface;
+  YAML::Mark interface_mark;
   std::optional<uint8_t> vrid;
   YAML::Mark vrid_mark;
   std::optional<Family> family;
+  // The virtual MAC macvlan's name, configured or derived from VRID and
+  // family, and where to point at: virtual_mac_interface's value when it is
+  // given, else the virtual_mac key.
+  std::optional<std::string> vmac_interface;
+  YAML::Mark vmac_mark;
+  bool vmac_interface_configured = false;
 };
 
 // Sees the shape of a YAML stream without building it: yaml-cpp 0.7 loops
@@ -392,6 +415,9 @@ class Loader {
                    std::optional<Family> family, InstanceConfig* config);
   void LoadAnnounce(const Entry& entry, const std::string& field,
                     InstanceConfig* config);
+  void LoadVirtualMac(const Fields& fields, const std::string& path,
+                      std::optional<Family> family, InstanceConfig* config,
+                      InstanceKeys* keys);
   void LoadAuthentication(const Entry& entry, const std::string& field,
                           std::optional<Version> version,
                           InstanceConfig* config);
@@ -680,23 +706,12 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
   if (const Entry* e = required("interface", "the network interface")) {
     const std::string field = Path(path, "interface");
     if (auto name = ReadString(*e, field)) {
-      // The kernel's own rule (dev_valid_name): what it would refuse can
-      // never match an interface, so say so now rather than at startup.
-      const bool valid =
-          !name->empty() && name->size() <= kMaxInterfaceLength &&
-          *name != "." && *name != ".." &&
-          std::none_of(name->begin(), name->end(), [](char c) {
-            return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' ||
-                   c == '\r' || c == '\v' || c == '\f' || c == '\0';
-          });
-      if (valid) {
+      if (ValidInterfaceName(*name)) {
         config.interface = *name;
         keys->interface = *name;
+        keys->interface_mark = e->mark();
       } else {
-        Error(e->mark(), field,
-              "must be a Linux interface name: 1..15 characters without "
-              "'/', ':' or whitespace, got " +
-                  Quote(*name));
+        Error(e->mark(), field, std::string(kInterfaceNameRule) + Quote(*name));
       }
     }
   }
@@ -873,6 +888,7 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
   if (const Entry* e = Find(fields, "announce")) {
     LoadAnnounce(*e, Path(path, "announce"), &config);
   }
+  LoadVirtualMac(fields, path, family, &config, keys);
 
   if (errors_.size() != errors_before) return std::nullopt;
   return config;
@@ -924,6 +940,57 @@ void Loader::LoadAnnounce(const Entry& entry, const std::string& field,
       }
     }
   }
+}
+
+void Loader::LoadVirtualMac(const Fields& fields, const std::string& path,
+                            std::optional<Family> family,
+                            InstanceConfig* config, InstanceKeys* keys) {
+  const Entry* on_entry = Find(fields, "virtual_mac");
+  std::optional<bool> on = false;
+  if (on_entry != nullptr) {
+    on = ReadBool(*on_entry, Path(path, "virtual_mac"));
+    if (on) config->virtual_mac = *on;
+  }
+  std::optional<std::string> name;
+  const Entry* name_entry = Find(fields, "virtual_mac_interface");
+  if (name_entry != nullptr) {
+    const std::string field = Path(path, "virtual_mac_interface");
+    name = ReadString(*name_entry, field);
+    if (name && !ValidInterfaceName(*name)) {
+      // The kernel would refuse to create it (dev_valid_name).
+      Error(name_entry->mark(), field,
+            std::string(kInterfaceNameRule) + Quote(*name));
+      name.reset();
+    } else if (name && on == false) {
+      // A name for a macvlan that is never created is a contradiction, most
+      // likely a half-finished edit (as preempt_delay with preempt: false).
+      Error(name_entry->key.Mark(), field,
+            "has no effect without virtual_mac: true" +
+                (on_entry != nullptr
+                     ? " (line " +
+                           std::to_string(Where(on_entry->mark()).line) + ")"
+                     : std::string()) +
+                "; set virtual_mac: true or remove it");
+      name.reset();
+    }
+  }
+  if (!config->virtual_mac) return;
+  if (name) {
+    keys->vmac_interface_configured = true;
+    keys->vmac_mark = name_entry->mark();
+  } else if (name_entry == nullptr && family) {
+    // Keepalived's default names (vrrp.VRID; vrrp6.VRID for an IPv6
+    // router, whose virtual MAC differs, RFC 5798 §7.3), so both routers of
+    // a family can have one on the same interface.
+    name = (*family == Family::kIpv4 ? "vrrp." : "vrrp6.") +
+           std::to_string(config->vrid);
+    keys->vmac_mark = on_entry->mark();
+  }
+  if (!name) return;
+  config->virtual_mac_interface = *name;
+  // The VRID may be wrong (reported already); a default name built from it
+  // is then meaningless, so compare nothing across instances.
+  if (config->vrid != 0) keys->vmac_interface = *name;
 }
 
 void Loader::LoadUnicast(const Entry& entry, const std::string& field,
@@ -1048,6 +1115,49 @@ void Loader::CheckAcrossInstances(std::span<const InstanceKeys> keys) {
                   "; VRIDs must be unique per interface and family");
         break;
       }
+    }
+    if (!a.vmac_interface) continue;
+    // The virtual-MAC macvlan is created (or adopted) and deleted by its
+    // instance alone, so its name must belong to nobody else: neither to
+    // another instance's macvlan nor to any instance's own interface,
+    // which it would otherwise try to adopt or delete.
+    const std::string field =
+        Index("instances", i) + (a.vmac_interface_configured
+                                     ? ".virtual_mac_interface"
+                                     : ".virtual_mac");
+    const std::string hint =
+        a.vmac_interface_configured
+            ? std::string()
+            : " (" + Quote(*a.vmac_interface) +
+                  " is the default name; set virtual_mac_interface to a "
+                  "name of its own)";
+    bool reported = false;
+    for (size_t j = 0; j < i && !reported; ++j) {
+      const InstanceKeys& b = keys[j];
+      if (!b.vmac_interface || *b.vmac_interface != *a.vmac_interface) {
+        continue;
+      }
+      Error(a.vmac_mark, field,
+            "virtual MAC interface " + Quote(*a.vmac_interface) +
+                " is already used by " + Index("instances", j) +
+                (b.name ? " (" + Quote(*b.name) + ")" : std::string()) +
+                " at line " + std::to_string(Where(b.vmac_mark).line) +
+                "; each instance needs its own" + hint);
+      reported = true;
+    }
+    for (size_t j = 0; j < keys.size() && !reported; ++j) {
+      const InstanceKeys& b = keys[j];
+      if (!b.interface || *b.interface != *a.vmac_interface) continue;
+      Error(a.vmac_mark, field,
+            "virtual MAC interface " + Quote(*a.vmac_interface) +
+                " is the interface of " +
+                (j == i ? std::string("this instance")
+                        : Index("instances", j) +
+                              (b.name ? " (" + Quote(*b.name) + ")"
+                                      : std::string())) +
+                " at line " + std::to_string(Where(b.interface_mark).line) +
+                "; the macvlan needs a name of its own" + hint);
+      reported = true;
     }
   }
 }

@@ -56,6 +56,14 @@ struct InstanceConfig {
   ShutdownMode shutdown_mode = ShutdownMode::kHitless;
   // Gratuitous ARP / unsolicited NA repeats and refresh while Master.
   AnnounceConfig announce;
+  // Keepalived's use_vmac: the virtual addresses live on a macvlan of
+  // `interface` whose MAC is the virtual router MAC of RFC 5798 §7.3
+  // (00-00-5E-00-01-VRID, 00-00-5E-00-02-VRID for IPv6), so a failover moves
+  // the MAC with the addresses and no client's ARP/ND cache has to change.
+  bool virtual_mac = false;
+  // The macvlan's name when virtual_mac is set: as configured, or vrrp.VRID
+  // (IPv4) / vrrp6.VRID (IPv6). Empty when virtual_mac is false.
+  std::string virtual_mac_interface;
 
   SourceLocation location;  // where the instance was defined
 

@@ -6,8 +6,10 @@
 #include "vrrp/sys/netlink.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -23,6 +25,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <optional>
@@ -42,7 +47,8 @@ namespace {
 // every attribute fits easily. Anything larger is reported as MSG_TRUNC.
 constexpr size_t kReceiveBufferSize = 64 * 1024;
 
-// Requests are a header, a fixed struct and at most three small attributes.
+// Requests are a header, a fixed struct and a few small attributes (the
+// largest, a macvlan's RTM_NEWLINK, is under 100 bytes).
 constexpr size_t kRequestBufferSize = 512;
 
 // The kernel always answers a request, but a stuck rtnl_lock elsewhere must
@@ -77,6 +83,20 @@ void ForEachAttribute(const nlmsghdr* nlh, size_t offset, F&& f) {
   const auto* attr =
       static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
   const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+  while (mnl_attr_ok(
+      attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
+    f(attr);
+    attr = mnl_attr_next(attr);
+  }
+}
+
+// Calls `f` for each well-formed attribute nested in `nest`, with the same
+// length checks as ForEachAttribute.
+template <typename F>
+void ForEachNested(const nlattr* nest, F&& f) {
+  const auto* attr = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
+  const auto* tail = static_cast<const char*>(mnl_attr_get_payload(nest)) +
+                     mnl_attr_get_payload_len(nest);
   while (mnl_attr_ok(
       attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
     f(attr);
@@ -122,8 +142,23 @@ std::optional<InterfaceInfo> ParseLink(const nlmsghdr* nlh) {
   info.index = ifi.ifi_index;
   info.admin_up = (ifi.ifi_flags & IFF_UP) != 0;
   std::optional<uint8_t> operstate;
+  const nlattr* info_data = nullptr;
   ForEachAttribute(nlh, sizeof(ifinfomsg), [&](const nlattr* attr) {
     switch (mnl_attr_get_type(attr)) {
+      case IFLA_LINK:
+        if (auto link = AttributeU32(attr); link && *link <= INT_MAX) {
+          info.link_index = static_cast<int>(*link);
+        }
+        break;
+      case IFLA_LINKINFO:
+        ForEachNested(attr, [&](const nlattr* nested) {
+          if (mnl_attr_get_type(nested) == IFLA_INFO_KIND) {
+            info.kind = AttributeString(nested);
+          } else if (mnl_attr_get_type(nested) == IFLA_INFO_DATA) {
+            info_data = nested;  // its meaning depends on the kind
+          }
+        });
+        break;
       case IFLA_IFNAME:
         info.name = AttributeString(attr);
         break;
@@ -146,6 +181,13 @@ std::optional<InterfaceInfo> ParseLink(const nlmsghdr* nlh) {
         break;
     }
   });
+  if (info_data != nullptr && info.kind == "macvlan") {
+    ForEachNested(info_data, [&](const nlattr* nested) {
+      if (mnl_attr_get_type(nested) == IFLA_MACVLAN_MODE) {
+        if (auto mode = AttributeU32(nested)) info.macvlan_mode = *mode;
+      }
+    });
+  }
   // IFF_RUNNING covers links whose operstate is UNKNOWN (drivers that do not
   // report carrier, e.g. dummy); IF_OPER_UP (RFC 2863 operstate) covers the
   // rest. Either only counts while the link is administratively up: the
@@ -327,6 +369,29 @@ class Netlink::Impl {
   }
   static constexpr size_t request_size() { return kRequestBufferSize; }
 
+  // RTM_GETLINK by name. Without NLM_F_DUMP the kernel looks the link up by
+  // IFLA_IFNAME when ifi_index is 0 (rtnl_getlink); NLM_F_ACK makes the end
+  // of the reply explicit: the link message, then an ACK. A missing link is
+  // ENODEV.
+  std::optional<Failure> GetLink(const std::string& name,
+                                 std::optional<InterfaceInfo>* found) {
+    nlmsghdr* nlh = NewRequest(RTM_GETLINK, NLM_F_ACK);
+    auto* ifi = static_cast<ifinfomsg*>(
+        mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    // Leave out VF and stats-heavy attributes we never read.
+    mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    if (!mnl_attr_put_strz_check(nlh, request_size(), IFLA_IFNAME,
+                                 name.c_str())) {
+      return Fail(EMSGSIZE, "request too large");
+    }
+    found->reset();
+    return Transact(nlh, [&](const nlmsghdr* reply) {
+      if (reply->nlmsg_type != RTM_NEWLINK || *found) return;
+      *found = ParseLink(reply);
+    });
+  }
+
  private:
   static Failure MakeFailure(int error, const std::string& what = "") {
     std::string detail = ErrnoText(error);
@@ -402,32 +467,27 @@ Result<std::unique_ptr<Netlink>, std::string> Netlink::Open() {
   return std::unique_ptr<Netlink>(new Netlink(std::make_unique<Impl>(socket)));
 }
 
+namespace {
+
+// What the kernel could hold as an interface name (and what is safe in a
+// /proc/sys path): 1..IFNAMSIZ-1 bytes, no NUL or '/', not "." or "..".
+bool UsableInterfaceName(const std::string& name) {
+  return !name.empty() && name.size() < IFNAMSIZ &&
+         name.find('\0') == std::string::npos &&
+         name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+}  // namespace
+
 Result<InterfaceInfo, std::string> Netlink::GetInterface(
     const std::string& name) {
   const std::string what = "get interface \"" + name + "\": ";
-  if (name.empty() || name.size() >= IFNAMSIZ ||
-      name.find('\0') != std::string::npos) {
+  if (!UsableInterfaceName(name)) {
     return Err(what + "invalid interface name");
-  }
-  // RTM_GETLINK without NLM_F_DUMP looks the link up by IFLA_IFNAME when
-  // ifi_index is 0 (rtnl_getlink). NLM_F_ACK makes the end of the reply
-  // explicit: the link message, then an ACK.
-  nlmsghdr* nlh = impl_->NewRequest(RTM_GETLINK, NLM_F_ACK);
-  auto* ifi = static_cast<ifinfomsg*>(
-      mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifi->ifi_family = AF_UNSPEC;
-  // Leave out VF and stats-heavy attributes we never read.
-  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  if (!mnl_attr_put_strz_check(nlh, Impl::request_size(), IFLA_IFNAME,
-                               name.c_str())) {
-    return Err(what + "request too large");
   }
 
   std::optional<InterfaceInfo> found;
-  auto failure = impl_->Transact(nlh, [&](const nlmsghdr* reply) {
-    if (reply->nlmsg_type != RTM_NEWLINK || found) return;
-    found = ParseLink(reply);
-  });
+  auto failure = impl_->GetLink(name, &found);
   if (failure) return Err(what + failure->detail);
   if (!found) return Err(what + "no usable link in the kernel's reply");
   return *found;
@@ -528,6 +588,259 @@ Result<Unit, std::string> Netlink::RemoveAddress(int ifindex,
   }
   return Err("remove address " + address.ToString() + " on ifindex " +
              std::to_string(ifindex) + ": " + failure->detail);
+}
+
+// ---------------------------------------------------------------------------
+// Virtual MAC interfaces
+
+MacAddress VirtualRouterMac(Family family, uint8_t vrid) {
+  // RFC 5798 §7.3: the IANA OUI 00-00-5E, then 00-01 (IPv4) or 00-02
+  // (IPv6), then the VRID.
+  return MacAddress{0x00,
+                    0x00,
+                    0x5e,
+                    0x00,
+                    static_cast<uint8_t>(family == Family::kIpv4 ? 0x01 : 0x02),
+                    vrid};
+}
+
+std::string MacToString(const MacAddress& mac) {
+  char text[18];
+  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                mac[1], mac[2], mac[3], mac[4], mac[5]);
+  return text;
+}
+
+Result<Macvlan, std::string> Netlink::CreateMacvlan(const std::string& name,
+                                                    int base_ifindex,
+                                                    const MacAddress& mac) {
+  const std::string what = "create macvlan \"" + name + "\" on ifindex " +
+                           std::to_string(base_ifindex) + ": ";
+  if (!UsableInterfaceName(name)) return Err(what + "invalid interface name");
+  if (base_ifindex <= 0) return Err(what + "invalid base ifindex");
+
+  // ip link add link BASE name NAME address MAC type macvlan mode bridge.
+  // Not IFF_UP: the address generation mode (below) and the caller's sysctls
+  // must be in place before the link comes up and IPv6 configures it.
+  nlmsghdr* nlh =
+      impl_->NewRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  auto* ifi = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  const size_t size = Impl::request_size();
+  bool fits =
+      mnl_attr_put_u32_check(nlh, size, IFLA_LINK,
+                             static_cast<uint32_t>(base_ifindex)) &&
+      mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, name.c_str()) &&
+      mnl_attr_put_check(nlh, size, IFLA_ADDRESS, mac.size(), mac.data());
+  nlattr* linkinfo =
+      fits ? mnl_attr_nest_start_check(nlh, size, IFLA_LINKINFO) : nullptr;
+  fits = linkinfo != nullptr &&
+         mnl_attr_put_strz_check(nlh, size, IFLA_INFO_KIND, "macvlan");
+  nlattr* data =
+      fits ? mnl_attr_nest_start_check(nlh, size, IFLA_INFO_DATA) : nullptr;
+  // Bridge mode: frames between this host's macvlans on one base go
+  // directly, so several virtual MACs on one interface reach each other
+  // (the default, VEPA, would need a hairpinning switch).
+  fits = data != nullptr && mnl_attr_put_u32_check(nlh, size, IFLA_MACVLAN_MODE,
+                                                   MACVLAN_MODE_BRIDGE);
+  if (!fits) return Err(what + "request too large");
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, linkinfo);
+
+  auto failure = impl_->Transact(nlh, [](const nlmsghdr*) {});
+  if (failure && failure->error == EEXIST) {
+    // NLM_F_EXCL: the name is taken. Ours from a run that crashed is
+    // adopted; anything else belongs to someone else.
+    std::optional<InterfaceInfo> found;
+    if (auto f = impl_->GetLink(name, &found); f || !found) {
+      return Err(what + "the name exists but cannot be read: " +
+                 (f ? f->detail : "no usable link in the kernel's reply"));
+    }
+    if (found->kind == "macvlan" && found->link_index == base_ifindex &&
+        found->mac == mac) {
+      return Macvlan{*found, false};
+    }
+    return Err(what + "an interface of that name already exists (kind \"" +
+               found->kind + "\", on ifindex " +
+               std::to_string(found->link_index) + ", MAC " +
+               MacToString(found->mac) + ") and is not a macvlan on ifindex " +
+               std::to_string(base_ifindex) + " with MAC " + MacToString(mac) +
+               "; left untouched");
+  }
+  // A MAC that another macvlan on the base already has is only refused
+  // when the second one comes up (macvlan_open: EADDRINUSE).
+  if (failure) return Err(what + failure->detail);
+
+  std::optional<InterfaceInfo> created;
+  if (auto f = impl_->GetLink(name, &created); f || !created) {
+    return Err(what + "created, but cannot be read back: " +
+               (f ? f->detail : "no usable link in the kernel's reply"));
+  }
+
+  // RFC 5798 §7.4: the interface identifier must not come from the virtual
+  // MAC. Both routers' macvlans have that MAC, so EUI-64 would give them
+  // the same link-local address; "random" derives a stable-privacy one
+  // (RFC 7217) from a per-interface random secret. A separate request, as
+  // `ip link set NAME addrgenmode random` does: the kernel rejects
+  // IFLA_AF_SPEC in the creating RTM_NEWLINK with EAFNOSUPPORT (the link
+  // has no IPv6 state before it is registered).
+  nlh = impl_->NewRequest(RTM_NEWLINK, NLM_F_ACK);
+  ifi = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = created->index;
+  nlattr* af_spec = mnl_attr_nest_start_check(nlh, size, IFLA_AF_SPEC);
+  nlattr* inet6 = af_spec != nullptr
+                      ? mnl_attr_nest_start_check(nlh, size, AF_INET6)
+                      : nullptr;
+  if (inet6 == nullptr ||
+      !mnl_attr_put_u8_check(nlh, size, IFLA_INET6_ADDR_GEN_MODE,
+                             IN6_ADDR_GEN_MODE_RANDOM)) {
+    return Err(what + "request too large");
+  }
+  mnl_attr_nest_end(nlh, inet6);
+  mnl_attr_nest_end(nlh, af_spec);
+  failure = impl_->Transact(nlh, [](const nlmsghdr*) {});
+  // EAFNOSUPPORT: no IPv6 on this link at all (ipv6.disable=1), so no
+  // link-local address can be derived from the MAC either.
+  if (failure && failure->error != EAFNOSUPPORT) {
+    // Never leave behind a macvlan that would come up with the EUI-64
+    // address.
+    nlh = impl_->NewRequest(RTM_DELLINK, NLM_F_ACK);
+    ifi = static_cast<ifinfomsg*>(
+        mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = created->index;
+    (void)impl_->Transact(nlh, [](const nlmsghdr*) {});
+    return Err(what + "setting IPv6 addrgenmode random: " + failure->detail);
+  }
+  return Macvlan{*created, true};
+}
+
+Result<Unit, std::string> Netlink::SetLinkUp(int ifindex, bool up) {
+  nlmsghdr* nlh = impl_->NewRequest(RTM_NEWLINK, NLM_F_ACK);
+  auto* ifi = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  // ifi_change selects the flags to change (rtnetlink(7)).
+  ifi->ifi_change = IFF_UP;
+  ifi->ifi_flags = up ? IFF_UP : 0;
+  auto failure = impl_->Transact(nlh, [](const nlmsghdr*) {});
+  if (!failure) return kOk;
+  // EADDRINUSE on up: a macvlan whose MAC another one on the same base
+  // already uses (macvlan_open), e.g. one made by hand for another daemon.
+  return Err(std::string("set ifindex ") + std::to_string(ifindex) +
+             (up ? " up: " : " down: ") + failure->detail +
+             (up && failure->error == EADDRINUSE
+                  ? " (another interface on the same base has this MAC)"
+                  : std::string()));
+}
+
+Result<Unit, std::string> Netlink::DeleteMacvlan(const std::string& name,
+                                                 const MacAddress& mac) {
+  const std::string what = "delete macvlan \"" + name + "\": ";
+  if (!UsableInterfaceName(name)) return Err(what + "invalid interface name");
+  std::optional<InterfaceInfo> found;
+  auto failure = impl_->GetLink(name, &found);
+  if (failure && failure->error == ENODEV) return kOk;
+  if (failure || !found) {
+    return Err(what + (failure ? failure->detail
+                               : "no usable link in the kernel's reply"));
+  }
+  // Only what CreateMacvlan makes: the name may have been given to
+  // something else since.
+  if (found->kind != "macvlan" || found->mac != mac) {
+    return Err(what + "it is not a macvlan with MAC " + MacToString(mac) +
+               " (kind \"" + found->kind + "\", MAC " +
+               MacToString(found->mac) + "); left untouched");
+  }
+  nlmsghdr* nlh = impl_->NewRequest(RTM_DELLINK, NLM_F_ACK);
+  auto* ifi = static_cast<ifinfomsg*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = found->index;
+  failure = impl_->Transact(nlh, [](const nlmsghdr*) {});
+  // ENODEV: gone in between (its base was deleted, taking it along).
+  if (!failure || failure->error == ENODEV) return kOk;
+  return Err(what + failure->detail);
+}
+
+// ---------------------------------------------------------------------------
+// Interface sysctls
+
+namespace {
+
+// "/proc/sys/net/ipv4/conf/eth0/arp_ignore", or nullopt for names that are
+// not a plain interface name and a plain setting name (no path tricks).
+std::optional<std::string> SysctlPath(Family family,
+                                      const std::string& interface,
+                                      const std::string& name) {
+  const bool plain_name =
+      !name.empty() && name.size() <= 64 &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+  if (!UsableInterfaceName(interface) || !plain_name) return std::nullopt;
+  return std::string("/proc/sys/net/") +
+         (family == Family::kIpv4 ? "ipv4" : "ipv6") + "/conf/" + interface +
+         "/" + name;
+}
+
+}  // namespace
+
+Result<int, std::string> ReadInterfaceSysctl(Family family,
+                                             const std::string& interface,
+                                             const std::string& name) {
+  const auto path = SysctlPath(family, interface, name);
+  if (!path)
+    return Err("sysctl " + name + " of \"" + interface + "\": invalid name");
+  const int fd = open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Err("read " + *path + ": " + ErrnoText(errno));
+  char buffer[32];
+  ssize_t n;
+  do {
+    n = read(fd, buffer, sizeof buffer);
+  } while (n < 0 && errno == EINTR);
+  const int error = errno;
+  close(fd);
+  if (n < 0) return Err("read " + *path + ": " + ErrnoText(error));
+  std::string_view text(buffer, static_cast<size_t>(n));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  int value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return Err("read " + *path + ": not an integer");
+  }
+  return value;
+}
+
+Result<Unit, std::string> WriteInterfaceSysctl(Family family,
+                                               const std::string& interface,
+                                               const std::string& name,
+                                               int value) {
+  const auto path = SysctlPath(family, interface, name);
+  if (!path)
+    return Err("sysctl " + name + " of \"" + interface + "\": invalid name");
+  const int fd = open(path->c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Err("write " + *path + ": " + ErrnoText(errno));
+  const std::string text = std::to_string(value) + "\n";
+  ssize_t n;
+  do {
+    n = write(fd, text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  const int error = errno;
+  close(fd);
+  if (n < 0) return Err("write " + *path + ": " + ErrnoText(error));
+  // A sysctl is written in one go; a short write would be a partial value.
+  if (static_cast<size_t>(n) != text.size()) {
+    return Err("write " + *path + ": short write");
+  }
+  return kOk;
 }
 
 // ---------------------------------------------------------------------------

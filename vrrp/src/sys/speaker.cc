@@ -1,8 +1,83 @@
+// Virtual MAC (`virtual_mac`, Keepalived's use_vmac), RFC 5798 §7.3.
+//
+// The virtual addresses live on a macvlan (bridge mode) of the instance's
+// interface whose MAC is 00-00-5E-00-01-VRID (IPv4) or 00-00-5E-00-02-VRID
+// (IPv6). Every router of the group has one, so after a failover clients
+// keep their ARP / ND entry and only the switches must learn where the MAC
+// went; the announcements (GARP / unsolicited NA) go out of the macvlan, so
+// their Ethernet source is the virtual MAC and they teach the switches.
+//
+// Sysctls (ip-sysctl.rst), set before the macvlan comes up. Only the master
+// may answer ARP for a virtual address, and only with the virtual MAC:
+// - base interface: arp_ignore=1. With the default 0 Linux answers ARP for
+//   any local address on any interface, so the base would answer for the
+//   addresses on the macvlan with its own MAC (and break the point of the
+//   virtual MAC). And arp_announce=2: replies from a virtual address (a
+//   ping's echo reply) leave through the base, whose route to the subnet
+//   comes first, and with the default 0 the base's ARP request for the
+//   client would name the virtual address as sender with the base's MAC,
+//   overwriting the client's entry for it (RFC 826 merge); 2 makes it name
+//   the base's own address. The previous values are put back when the last
+//   IPv4 virtual MAC on the base goes (a graceful stop or a reload); after a
+//   crash they stay. Keepalived sets arp_ignore=1 and arp_filter=1 there;
+//   we leave arp_filter alone: it makes the base answer only when the route
+//   back to the asker leaves through it, and the macvlan's prefix route for
+//   a virtual address in the base's subnet can come first (after the base's
+//   own address is re-added), which would silence the base for its own
+//   address.
+// - macvlan: arp_ignore=1, so it answers only for the addresses on it (the
+//   virtual ones, on the master alone; a backup's macvlan holds none and
+//   answers nothing), never for the base's own address; arp_announce=2, so
+//   an ARP request it sends names one of its own (virtual) addresses as
+//   sender and never teaches a peer the virtual MAC for the host's address;
+//   rp_filter=0, because packets for a virtual address arrive on the
+//   macvlan while the route back usually leaves through the base (strict
+//   reverse-path filtering would drop them; the effective value is the
+//   maximum with net.ipv4.conf.all.rp_filter, which we only warn about);
+//   promote_secondaries=1, so removing one virtual address does not take
+//   the others of its subnet along. As Keepalived does, except accept_local
+//   (it receives on the macvlan; we receive on the base).
+// - IPv4 macvlan: disable_ipv6=1 (as Keepalived): no link-local address, no
+//   DAD, MLD or router solicitation, so a backup's macvlan never sends a
+//   frame from the virtual MAC that would draw the switches' traffic for it
+//   away from the master.
+// - IPv6 macvlan: addrgenmode random (Netlink::CreateMacvlan; RFC 5798 §7.4
+//   forbids an EUI-64 identifier from the virtual MAC: it would be the same
+//   link-local address on every router), accept_ra=0 (no SLAAC address or
+//   default route on it, no router solicitations from the virtual MAC) and
+//   accept_dad=0 (its random link-local address is usable at once; DAD
+//   would delay the router by a second or two at every start and send
+//   neighbor solicitations from the virtual MAC). ND needs nothing else:
+//   Linux answers a solicitation only for addresses on the interface it
+//   arrived on, and the macvlan answers with its own MAC.
+//
+// Advertisements. RFC 5798 §7.3: their Ethernet source is the virtual MAC,
+// so switches keep learning where it is; a backup's IPv6 macvlan does send
+// a few frames from it (MLD reports when it comes up), and the next
+// advertisement from the master corrects the switches. So multicast
+// advertisements leave through the macvlan, on a send-only socket:
+// - IPv4 from the base's primary address (IP_PKTINFO; §5.1.1.1 names the
+//   primary address of the interface, the macvlan has only virtual ones);
+// - IPv6 from the macvlan's own (random) link-local address, as §5.1.2.1
+//   requires of the interface that sends; that address is then the
+//   instance's address in the §6.4.3 tie-break.
+// Unicast advertisements (unicast peers) stay on the base interface: sent
+// through the macvlan, the kernel would resolve each peer from the macvlan,
+// and an ARP request sent while it holds no address (arp_announce then
+// falls back to another interface's address) would name the host's own
+// address as sender with the virtual MAC.
+// Everything is received on the base interface's socket either way: the
+// macvlan hears the same multicast.
+
 #include "vrrp/sys/speaker.h"
 
+#include <linux/filter.h>
 #include <net/if.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "vrrp/announcement_schedule.h"
 
@@ -10,6 +85,54 @@ namespace vrrp::sys {
 
 namespace {
 size_t FamilyIndex(Family f) { return f == Family::kIpv4 ? 0 : 1; }
+
+// What a base interface of an IPv4 virtual MAC needs (see the top of this
+// file), and which values already give it.
+struct BaseSetting {
+  const char* name;
+  int value;
+  bool (*enough)(int);
+};
+constexpr BaseSetting kBaseSettings[] = {
+    // Answer ARP only for addresses configured on the interface itself (1,
+    // 2) or not at all (8); 0 and 3 answer for other interfaces' addresses.
+    {"arp_ignore", 1, [](int v) { return v == 1 || v == 2 || v == 8; }},
+    // Only 2 ignores the packet's source address when choosing the sender.
+    {"arp_announce", 2, [](int v) { return v == 2; }},
+};
+
+// How long a new IPv6 virtual-MAC instance waits for its macvlan's
+// link-local address before it starts anyway (into Fault, no source
+// address). The kernel makes the address when the link comes up and, DAD
+// being off, it is usable within milliseconds; waiting keeps the instance in
+// Initialize meanwhile instead of passing through Fault.
+constexpr Duration kVmacSourceWait = std::chrono::seconds(2);
+
+// Whether two instances want the same macvlan: name, base and MAC.
+bool SameVmac(const InstanceConfig& a, const InstanceConfig& b) {
+  return a.virtual_mac && b.virtual_mac &&
+         a.virtual_mac_interface == b.virtual_mac_interface &&
+         a.interface == b.interface && a.family == b.family && a.vrid == b.vrid;
+}
+
+// Puts an instance's virtual addresses on its virtual-MAC macvlan instead of
+// the interface the state machine names.
+class VmacAddressManager : public AddressManager {
+ public:
+  VmacAddressManager(AddressManager& inner, std::string vmac)
+      : inner_(inner), vmac_(std::move(vmac)) {}
+  void AddAddress(const std::string&, const IpPrefix& address) override {
+    inner_.AddAddress(vmac_, address);
+  }
+  void RemoveAddress(const std::string&, const IpPrefix& address) override {
+    inner_.RemoveAddress(vmac_, address);
+  }
+
+ private:
+  AddressManager& inner_;
+  std::string vmac_;
+};
+
 }  // namespace
 
 struct Speaker::Interface {
@@ -17,10 +140,31 @@ struct Speaker::Interface {
   int ifindex = 0;  // 0: not present
   MacAddress mac{};
   bool up = false;
+  bool admin_up = false;
   std::vector<InterfaceAddress> addresses[2];
   std::unique_ptr<Announcer> announcer;
   std::unique_ptr<VrrpSocket> sockets[2];
   bool socket_multicast[2] = {false, false};
+  // A virtual-MAC macvlan of ours: its sockets only send (the base's
+  // receive), and its link events never fault an instance.
+  bool vmac = false;
+};
+
+struct Speaker::Managed {
+  InstanceConfig config;
+  Interface* itf = nullptr;   // the configured interface
+  Interface* vmac = nullptr;  // virtual_mac: the macvlan's entry
+  int vmac_index = 0;         // the macvlan we made or adopted; 0: none yet
+  std::string vmac_error;     // the last failure, logged once
+  std::unique_ptr<InstanceIo> io;
+  // Declared before the instance, which uses it until it is destroyed.
+  std::unique_ptr<AddressManager> vmac_addresses;
+  std::unique_ptr<Instance> instance;
+  bool releasing = false;
+  bool link_up = false;  // what the instance was last told
+  // IPv6 virtual MAC: Start() waits for the macvlan's link-local address.
+  bool start_pending = false;
+  std::unique_ptr<Timer> start_timer;
 };
 
 // PacketIo of one instance: encodes with the instance's checksum form, sends
@@ -28,14 +172,25 @@ struct Speaker::Interface {
 // the AnnouncementSchedule.
 class Speaker::InstanceIo : public PacketIo {
  public:
-  InstanceIo(Speaker& speaker, Interface& itf, const InstanceConfig& config)
+  InstanceIo(Speaker& speaker, Managed& m)
       : speaker_(speaker),
-        itf_(itf),
-        config_(config),
-        schedule_(speaker.loop_, config.announce, [this] { AnnounceOnce(); }) {}
+        m_(m),
+        config_(m.config),
+        schedule_(speaker.loop_, config_.announce, [this] { AnnounceOnce(); }) {
+  }
+
+  // Multicast advertisements of a virtual-MAC instance leave through the
+  // macvlan (see the top of this file).
+  bool SendsViaVmac() const { return config_.virtual_mac && !config_.unicast; }
 
   std::optional<IpAddress> SourceAddress() const override {
-    const auto& addrs = itf_.addresses[FamilyIndex(config_.family)];
+    const auto& addrs = m_.itf->addresses[FamilyIndex(config_.family)];
+    if (SendsViaVmac() && config_.family == Family::kIpv6) {
+      // §5.1.2.1: the link-local address of the sending interface.
+      if (m_.vmac == nullptr || m_.vmac->ifindex == 0) return std::nullopt;
+      return PickSourceAddress(m_.vmac->addresses[1], Family::kIpv6,
+                               config_.virtual_addresses);
+    }
     if (config_.unicast && config_.unicast->source) {
       // The configured unicast source must really be ours (VRRP-NOTES.md:
       // a missing source is Fault, never a silent fallback).
@@ -49,7 +204,9 @@ class Speaker::InstanceIo : public PacketIo {
   }
 
   void SendAdvertisement(const Advertisement& adv) override {
-    auto* sock = itf_.sockets[FamilyIndex(config_.family)].get();
+    Interface* out = SendsViaVmac() ? m_.vmac : m_.itf;
+    auto* sock =
+        out ? out->sockets[FamilyIndex(config_.family)].get() : nullptr;
     const auto source = SourceAddress();
     if (!sock || !source) {
       ++speaker_.stats_.send_errors;
@@ -78,18 +235,22 @@ class Speaker::InstanceIo : public PacketIo {
 
  private:
   void AnnounceOnce() {
-    if (!itf_.announcer) return;
+    // From the interface that holds the addresses, with its MAC: the
+    // virtual MAC on a macvlan (VRRP-NOTES.md: announce whichever MAC
+    // answers for the address).
+    const Interface* on = config_.virtual_mac ? m_.vmac : m_.itf;
+    if (on == nullptr || !on->announcer) return;
     for (const auto& vip : config_.virtual_addresses) {
       Result<Unit, std::string> r = kOk;
       if (vip.address.is_v4()) {
-        r = itf_.announcer->SendGratuitousArp(vip.address, itf_.mac);
+        r = on->announcer->SendGratuitousArp(vip.address, on->mac);
       } else {
-        auto ll = PickSourceAddress(itf_.addresses[1], Family::kIpv6,
+        auto ll = PickSourceAddress(on->addresses[1], Family::kIpv6,
                                     config_.virtual_addresses);
         if (!ll) {
           r = Err(std::string("no link-local source address"));
         } else {
-          r = itf_.announcer->SendUnsolicitedNa(vip.address, *ll, itf_.mac);
+          r = on->announcer->SendUnsolicitedNa(vip.address, *ll, on->mac);
         }
       }
       if (!r.ok()) {
@@ -102,17 +263,9 @@ class Speaker::InstanceIo : public PacketIo {
   }
 
   Speaker& speaker_;
-  Interface& itf_;
+  const Managed& m_;
   const InstanceConfig& config_;
   AnnouncementSchedule schedule_;
-};
-
-struct Speaker::Managed {
-  InstanceConfig config;
-  Interface* itf = nullptr;
-  std::unique_ptr<InstanceIo> io;
-  std::unique_ptr<Instance> instance;
-  bool releasing = false;
 };
 
 Speaker::Speaker(EventLoop& loop, InstanceObserver* observer, LogFn log)
@@ -182,6 +335,7 @@ void Speaker::RefreshInterface(Interface& itf) {
     itf.announcer.reset();
     itf.ifindex = 0;
     itf.up = false;
+    itf.admin_up = false;
     itf.addresses[0].clear();
     itf.addresses[1].clear();
     return;
@@ -197,6 +351,7 @@ void Speaker::RefreshInterface(Interface& itf) {
   }
   itf.mac = info->mac;
   itf.up = info->admin_up && info->oper_up;
+  itf.admin_up = info->admin_up;
   for (Family f : {Family::kIpv4, Family::kIpv6}) {
     auto addrs = netlink_->ListAddresses(itf.ifindex, f);
     if (addrs.ok()) itf.addresses[FamilyIndex(f)] = std::move(addrs.value());
@@ -216,6 +371,42 @@ void Speaker::RefreshInterface(Interface& itf) {
 void Speaker::EnsureSocket(Interface& itf, Family family) {
   if (itf.ifindex == 0) return;
   const size_t fi = FamilyIndex(family);
+  if (itf.vmac) {
+    // Send-only: advertisements are received on the base interface (the
+    // macvlan joins no group, and unicast comes to the base's address).
+    bool needed = false;
+    for (const auto& m : instances_) {
+      if (m->vmac == &itf && m->config.family == family && m->io &&
+          m->io->SendsViaVmac()) {
+        needed = true;
+      }
+    }
+    if (!needed) {
+      itf.sockets[fi].reset();
+      return;
+    }
+    if (itf.sockets[fi]) return;
+    auto s = VrrpSocket::Open(itf.name, itf.ifindex, family,
+                              /*join_multicast=*/false);
+    if (!s.ok()) {
+      Log(LogLevel::kError, "interface " + itf.name + ": cannot open " +
+                                std::string(ToString(family)) +
+                                " VRRP socket: " + s.error());
+      return;
+    }
+    // A filter that accepts nothing, so a socket nobody reads never queues
+    // what the kernel might deliver to it (socket(7), SO_ATTACH_FILTER).
+    sock_filter drop_all[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+    sock_fprog program{1, drop_all};
+    if (setsockopt(s.value()->fd(), SOL_SOCKET, SO_ATTACH_FILTER, &program,
+                   sizeof program) != 0) {
+      Log(LogLevel::kWarn, "interface " + itf.name +
+                               ": SO_ATTACH_FILTER: " + std::strerror(errno));
+    }
+    itf.sockets[fi] = std::move(s.value());
+    itf.socket_multicast[fi] = false;
+    return;
+  }
   // Join the group only when some instance here uses multicast.
   bool multicast = false;
   for (const auto& m : instances_) {
@@ -293,16 +484,276 @@ void Speaker::OnLink(const InterfaceInfo& info) {
     }
   }
   if (!itf) return;
-  const bool was_up = itf->up;
-  const int old_index = itf->ifindex;
   RefreshInterface(*itf);
   for (Family f : {Family::kIpv4, Family::kIpv6}) EnsureSocket(*itf, f);
   for (auto& m : instances_) {
-    if (m->itf != itf || m->releasing) continue;
-    if (itf->up != was_up || itf->ifindex != old_index) {
-      m->instance->SetLinkUp(itf->up);
+    if ((m->itf != itf && m->vmac != itf) || m->releasing) continue;
+    RefreshInstance(*m);
+  }
+}
+
+void Speaker::RefreshInstance(Managed& m) {
+  // The base appeared or came back, or the macvlan was deleted or set down
+  // behind our back: make it or bring it up again. Its own events fault
+  // nothing: only its absence counts (UpdateLink).
+  EnsureVmac(m);
+  UpdateLink(m);
+  m.instance->SourceAddressChanged();
+  if (m.start_pending && m.io->SourceAddress()) StartPending(m);
+}
+
+void Speaker::UpdateLink(Managed& m) {
+  bool up = m.itf->ifindex != 0 && m.itf->up;
+  if (m.config.virtual_mac) {
+    // Without its macvlan, or with the macvlan down (EnsureVmac sets it up
+    // again at once; only a failure to do so gets here), the instance has
+    // nowhere to answer for its addresses. The macvlan's carrier follows
+    // the base's and is not looked at.
+    up = up && m.vmac != nullptr && m.vmac->ifindex != 0 &&
+         m.vmac->ifindex == m.vmac_index && m.vmac->admin_up;
+  }
+  if (up == m.link_up) return;
+  m.link_up = up;
+  m.instance->SetLinkUp(up);
+}
+
+void Speaker::WriteSysctl(Family family, const std::string& interface,
+                          const std::string& name, int value) {
+  auto r = WriteInterfaceSysctl(family, interface, name, value);
+  if (!r.ok()) {
+    Log(LogLevel::kError, "interface " + interface + ": " + r.error());
+  }
+}
+
+void Speaker::EnsureVmac(Managed& m) {
+  if (!m.config.virtual_mac || m.releasing || shutting_down_) return;
+  const std::string& name = m.config.virtual_mac_interface;
+  Interface& vmac = GetInterface(name);
+  m.vmac = &vmac;
+  if (vmac.ifindex != 0 && vmac.ifindex == m.vmac_index) {
+    if (!vmac.admin_up) {
+      if (m.vmac_error.empty()) {
+        Log(LogLevel::kWarn, "instance " + m.config.name + ": macvlan " + name +
+                                 " was set down; setting it up");
+      }
+      SetVmacUp(m);
     }
-    m->instance->SourceAddressChanged();
+    return;
+  }
+  // The base's state may lag behind a burst of events (a deleted base takes
+  // its macvlans along, and their events can come first): ask the kernel.
+  Interface& base = *m.itf;
+  auto base_now = netlink_->GetInterface(base.name);
+  if (base.ifindex == 0 || !base_now.ok() || base_now->index != base.ifindex) {
+    return;  // made once the base (re)appears: its OnLink calls us again
+  }
+  const MacAddress mac = VirtualRouterMac(m.config.family, m.config.vrid);
+  auto made = netlink_->CreateMacvlan(name, base.ifindex, mac);
+  if (!made.ok()) {
+    if (made.error() != m.vmac_error) {
+      Log(LogLevel::kError, "instance " + m.config.name +
+                                ": no virtual MAC interface: " + made.error() +
+                                "; retrying on the next link event");
+    }
+    m.vmac_error = made.error();
+    return;
+  }
+  m.vmac_error.clear();
+  m.vmac_index = made->info.index;
+  // Only now: until it is ours, the name may still be an interface that
+  // another (releasing) instance runs on.
+  vmac.vmac = true;
+  Log(LogLevel::kInfo,
+      "instance " + m.config.name + ": " +
+          (made->created ? "created" : "adopted the existing") + " macvlan " +
+          name + " on " + base.name + " with virtual MAC " + MacToString(mac));
+  ConfigureVmac(m, made->info);
+  RefreshInterface(vmac);
+  if (!vmac.admin_up) SetVmacUp(m);
+  AdoptVmacAddresses(m, made->info, made->created);
+  EnsureSocket(vmac, m.config.family);
+}
+
+void Speaker::SetVmacUp(Managed& m) {
+  auto up = netlink_->SetLinkUp(m.vmac->ifindex, true);
+  if (up.ok()) {
+    m.vmac_error.clear();
+    m.vmac->admin_up = true;  // the kernel said so; its event follows
+    return;
+  }
+  // Down, the macvlan cannot answer for the addresses: the instance stays
+  // in Fault (UpdateLink) until it comes up.
+  if (up.error() != m.vmac_error) {
+    Log(LogLevel::kError, "instance " + m.config.name + ": macvlan " +
+                              m.vmac->name + ": " + up.error() +
+                              "; retrying on the next link event");
+  }
+  m.vmac_error = up.error();
+}
+
+void Speaker::ConfigureVmac(const Managed& m, const InterfaceInfo& vmac) {
+  // Why each of these: see the top of this file.
+  const std::string& name = vmac.name;
+  WriteSysctl(Family::kIpv4, name, "arp_ignore", 1);
+  WriteSysctl(Family::kIpv4, name, "arp_announce", 2);
+  WriteSysctl(Family::kIpv4, name, "rp_filter", 0);
+  WriteSysctl(Family::kIpv4, name, "promote_secondaries", 1);
+  if (m.config.family == Family::kIpv6) {
+    WriteSysctl(Family::kIpv6, name, "accept_ra", 0);
+    WriteSysctl(Family::kIpv6, name, "accept_dad", 0);
+    return;
+  }
+  // No IPv6 at all (ipv6.disable=1) leaves nothing to disable.
+  if (ReadInterfaceSysctl(Family::kIpv6, name, "disable_ipv6").ok()) {
+    WriteSysctl(Family::kIpv6, name, "disable_ipv6", 1);
+  }
+  if (auto all = ReadInterfaceSysctl(Family::kIpv4, "all", "rp_filter");
+      all.ok() && *all == 1) {
+    Log(LogLevel::kWarn,
+        "net.ipv4.conf.all.rp_filter is 1 (strict): packets to the virtual "
+        "addresses arrive on " +
+            name + " but the route back leaves through " + m.config.interface +
+            ", so they are dropped; set it to 2 (loose) or 0");
+  }
+  const std::string& base = m.config.interface;
+  for (const BaseSetting& setting : kBaseSettings) {
+    if (saved_base_sysctls_.count({base, setting.name})) continue;
+    auto old = ReadInterfaceSysctl(Family::kIpv4, base, setting.name);
+    if (!old.ok()) {
+      Log(LogLevel::kError, "interface " + base + ": " + old.error());
+      continue;
+    }
+    if (setting.enough(*old)) continue;
+    auto set =
+        WriteInterfaceSysctl(Family::kIpv4, base, setting.name, setting.value);
+    if (!set.ok()) {
+      Log(LogLevel::kError,
+          "interface " + base + ": " + set.error() +
+              "; clients may learn its MAC for the virtual addresses");
+      continue;
+    }
+    saved_base_sysctls_[{base, setting.name}] = *old;
+    Log(LogLevel::kInfo, "interface " + base + ": " + setting.name + " " +
+                             std::to_string(*old) + " -> " +
+                             std::to_string(setting.value) + " for the " +
+                             "virtual MAC on " + name);
+  }
+}
+
+void Speaker::AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac,
+                                 bool created) {
+  const InstanceStatus status = m.instance->Status();
+  if (status.state == State::kMaster || status.releasing) {
+    // The macvlan was deleted under a master, taking its addresses along:
+    // put them on the new one and tell the clients again.
+    if (created) {
+      for (const auto& vip : m.config.virtual_addresses) {
+        m.vmac_addresses->AddAddress(vmac.name, vip);
+      }
+      m.io->Announce(m.config.virtual_addresses);
+    }
+    return;
+  }
+  // Not holding the addresses: any of them on a macvlan we adopted are a
+  // crashed run's, and a backup must not answer for them (§6.4.2). Unless
+  // another instance (the old one of a reload) still uses the macvlan.
+  for (const auto& other : instances_) {
+    if (other.get() != &m && other->vmac == m.vmac) return;
+  }
+  auto present = netlink_->ListAddresses(vmac.index, m.config.family);
+  if (!present.ok()) return;
+  for (const auto& vip : m.config.virtual_addresses) {
+    const bool there = std::any_of(present->begin(), present->end(),
+                                   [&](const InterfaceAddress& a) {
+                                     return a.prefix.address == vip.address;
+                                   });
+    if (!there) continue;
+    Log(LogLevel::kInfo, "instance " + m.config.name + ": removing " +
+                             vip.ToString() + " left on " + vmac.name +
+                             " by a previous run");
+    auto r = netlink_->RemoveAddress(vmac.index, vip);
+    if (!r.ok()) Log(LogLevel::kError, r.error());
+  }
+}
+
+void Speaker::DropVmac(const InstanceConfig& config) {
+  // Kept when another instance (a reload's) adopts it as it is.
+  for (const auto& m : instances_) {
+    if (SameVmac(m->config, config)) return;
+  }
+  const std::string& name = config.virtual_mac_interface;
+  auto r = netlink_->DeleteMacvlan(
+      name, VirtualRouterMac(config.family, config.vrid));
+  if (r.ok()) {
+    Log(LogLevel::kInfo,
+        "instance " + config.name + ": deleted macvlan " + name);
+  } else {
+    Log(LogLevel::kError, "instance " + config.name + ": " + r.error());
+  }
+  if (auto it = interfaces_.find(name); it != interfaces_.end()) {
+    // Forget it as ours, so the name can be an instance's interface later
+    // (an instance that wants it as a macvlan marks it again).
+    Interface& itf = *it->second;
+    for (auto& s : itf.sockets) s.reset();
+    itf.announcer.reset();
+    itf.vmac = false;
+    itf.ifindex = 0;
+    itf.up = itf.admin_up = false;
+  }
+  // A reload's new instance may have wanted this name with another MAC, or
+  // this MAC on this base under another name (EADDRINUSE on up): both could
+  // not be done while this one existed. Try them again now.
+  for (auto& m : instances_) {
+    if (m->config.virtual_mac && !m->releasing && !m->vmac_error.empty()) {
+      RefreshInstance(*m);
+    }
+  }
+  if (config.family != Family::kIpv4) return;
+  for (const auto& m : instances_) {
+    if (m->config.virtual_mac && m->config.family == Family::kIpv4 &&
+        m->config.interface == config.interface) {
+      return;
+    }
+  }
+  RestoreBaseArp(config.interface);
+}
+
+// By value: callers pass names that live in saved_base_sysctls_, which this
+// erases from.
+void Speaker::RestoreBaseArp(std::string base) {
+  for (auto it = saved_base_sysctls_.begin();
+       it != saved_base_sysctls_.end();) {
+    if (it->first.first != base) {
+      ++it;
+      continue;
+    }
+    const std::string& name = it->first.second;
+    auto r = WriteInterfaceSysctl(Family::kIpv4, base, name, it->second);
+    if (r.ok()) {
+      Log(LogLevel::kInfo, "interface " + base + ": " + name + " back to " +
+                               std::to_string(it->second));
+    } else {
+      Log(LogLevel::kError, "interface " + base + ": " + r.error());
+    }
+    it = saved_base_sysctls_.erase(it);
+  }
+}
+
+void Speaker::DeleteAllVmacs() {
+  for (const auto& m : instances_) {
+    if (!m->config.virtual_mac) continue;
+    const std::string& name = m->config.virtual_mac_interface;
+    auto r = netlink_->DeleteMacvlan(
+        name, VirtualRouterMac(m->config.family, m->config.vrid));
+    if (r.ok()) {
+      Log(LogLevel::kInfo,
+          "instance " + m->config.name + ": deleted macvlan " + name);
+    } else {
+      Log(LogLevel::kError, "instance " + m->config.name + ": " + r.error());
+    }
+  }
+  while (!saved_base_sysctls_.empty()) {
+    RestoreBaseArp(saved_base_sysctls_.begin()->first.first);
   }
 }
 
@@ -314,8 +765,11 @@ void Speaker::OnAddress(int ifindex) {
       if (addrs.ok()) itf->addresses[FamilyIndex(f)] = std::move(addrs.value());
     }
     for (auto& m : instances_) {
-      if (m->itf == itf.get() && !m->releasing) {
+      // A macvlan's addresses matter too: its IPv6 link-local address is
+      // the source of the advertisements sent through it.
+      if ((m->itf == itf.get() || m->vmac == itf.get()) && !m->releasing) {
         m->instance->SourceAddressChanged();
+        if (m->start_pending && m->io->SourceAddress()) StartPending(*m);
       }
     }
   }
@@ -334,19 +788,44 @@ Speaker::Managed& Speaker::Create(const InstanceConfig& config) {
   auto m = std::make_unique<Managed>();
   m->config = config;
   m->itf = &GetInterface(config.interface);
-  m->io = std::make_unique<InstanceIo>(*this, *m->itf, m->config);
-  m->instance = std::make_unique<Instance>(m->config, loop_, *m->io,
-                                           *addresses_, observer_);
+  m->io = std::make_unique<InstanceIo>(*this, *m);
+  AddressManager* addresses = addresses_.get();
+  if (config.virtual_mac) {
+    m->vmac_addresses = std::make_unique<VmacAddressManager>(
+        *addresses_, config.virtual_mac_interface);
+    addresses = m->vmac_addresses.get();
+  }
+  m->instance = std::make_unique<Instance>(m->config, loop_, *m->io, *addresses,
+                                           observer_);
   instances_.push_back(std::move(m));
   Managed& ref = *instances_.back();
   EnsureSocket(*ref.itf, config.family);
+  EnsureVmac(ref);
   RebuildDemux();
   return ref;
 }
 
 void Speaker::StartInstance(Managed& m) {
-  m.instance->SetLinkUp(m.itf->ifindex != 0 && m.itf->up);
+  m.link_up = m.itf->ifindex != 0 && m.itf->up;
+  m.instance->SetLinkUp(m.link_up);
+  UpdateLink(m);  // virtual_mac: and its macvlan exists
+  if (m.link_up && m.io->SendsViaVmac() && !m.io->SourceAddress()) {
+    // Only an IPv6 macvlan just made gets here: its link-local address
+    // comes with its first address event.
+    m.start_pending = true;
+    Managed* p = &m;
+    m.start_timer = loop_.CreateTimer([this, p] { StartPending(*p); });
+    m.start_timer->ArmAt(loop_.Now() + kVmacSourceWait);
+    return;
+  }
   m.instance->Start();
+}
+
+void Speaker::StartPending(Managed& m) {
+  if (!m.start_pending) return;
+  m.start_pending = false;
+  m.start_timer->Cancel();
+  if (!m.releasing) m.instance->Start();
 }
 
 void Speaker::RebuildDemux() {
@@ -357,18 +836,26 @@ void Speaker::RebuildDemux() {
   }
 }
 
-void Speaker::Release(Managed& m, std::function<void()> then) {
+void Speaker::Release(Managed& m, std::optional<InstanceConfig> successor) {
   m.releasing = true;
   Managed* p = &m;
-  m.instance->Shutdown([this, p, then = std::move(then)] {
+  m.instance->Shutdown([this, p, successor = std::move(successor)] {
     // Destroy it from the loop, not from inside its own callback.
-    loop_.Post([this, p, then] {
+    loop_.Post([this, p, successor] {
+      const InstanceConfig config = p->config;
       instances_.erase(
           std::remove_if(instances_.begin(), instances_.end(),
                          [p](const auto& u) { return u.get() == p; }),
           instances_.end());
       RebuildDemux();
-      if (then) then();
+      // A successor with the same macvlan (name, base and MAC) adopts it,
+      // so it is not deleted and made again. Otherwise the old one goes
+      // first: its name may be wanted with another MAC or base, and a new
+      // macvlan with its MAC on its base could not come up beside it
+      // (EADDRINUSE).
+      const bool kept = successor && SameVmac(*successor, config);
+      if (config.virtual_mac && (!kept || shutting_down_)) DropVmac(config);
+      if (successor && !shutting_down_) StartInstance(Create(*successor));
     });
   });
 }
@@ -387,7 +874,7 @@ ReloadSummary Speaker::Reload(const Config& config) {
     if (it == wanted.end()) {
       ++summary.removed;
       Log(LogLevel::kInfo, "reload: removing instance " + m->config.name);
-      Release(*m, nullptr);
+      Release(*m, std::nullopt);
       continue;
     }
     const InstanceConfig next = *it->second;
@@ -401,9 +888,7 @@ ReloadSummary Speaker::Reload(const Config& config) {
     Log(LogLevel::kInfo, "reload: re-creating changed instance " + next.name);
     // Start the new one only after the old one let go of its addresses, so
     // the two never fight over them.
-    Release(*m, [this, next] {
-      if (!shutting_down_) StartInstance(Create(next));
-    });
+    Release(*m, next);
   }
   for (const auto& ic : config.instances) {
     if (!wanted.count(ic.name)) continue;
@@ -424,13 +909,18 @@ void Speaker::Shutdown(std::function<void()> done) {
   }
   *remaining = all.size();
   if (all.empty()) {
+    DeleteAllVmacs();
     if (*finish) (*finish)();
     return;
   }
   for (Managed* m : all) {
     m->releasing = true;
-    m->instance->Shutdown([remaining, finish] {
-      if (--*remaining == 0 && *finish) (*finish)();
+    // The macvlans go once every instance has let go of its addresses (in
+    // hitless mode, once the new master is heard).
+    m->instance->Shutdown([this, remaining, finish] {
+      if (--*remaining != 0) return;
+      DeleteAllVmacs();
+      if (*finish) (*finish)();
     });
   }
 }

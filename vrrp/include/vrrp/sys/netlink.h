@@ -25,6 +25,27 @@ struct InterfaceInfo {
   bool admin_up = false;  // IFF_UP
   bool oper_up = false;   // IFF_RUNNING / IF_OPER_UP: carrier and up
   uint32_t mtu = 0;
+  // IFLA_INFO_KIND of IFLA_LINKINFO ("macvlan", "veth", "bridge", ...);
+  // empty for links without one (physical NICs, loopback).
+  std::string kind;
+  // IFLA_LINK: the link below a stacked one (a macvlan's base interface, a
+  // veth's peer); 0 when there is none.
+  int link_index = 0;
+  // IFLA_MACVLAN_MODE (MACVLAN_MODE_*) of a macvlan; 0 otherwise.
+  uint32_t macvlan_mode = 0;
+};
+
+// The virtual router MAC address of RFC 5798 §7.3: 00-00-5E-00-01-{VRID}
+// for IPv4, 00-00-5E-00-02-{VRID} for IPv6.
+MacAddress VirtualRouterMac(Family family, uint8_t vrid);
+
+// "00:00:5e:00:01:33".
+std::string MacToString(const MacAddress& mac);
+
+// A macvlan made or adopted by Netlink::CreateMacvlan.
+struct Macvlan {
+  InterfaceInfo info;
+  bool created = false;  // false: an existing one was adopted
 };
 
 struct InterfaceAddress {
@@ -51,6 +72,25 @@ class Netlink {
   Result<Unit, std::string> AddAddress(int ifindex, const IpPrefix& address);
   Result<Unit, std::string> RemoveAddress(int ifindex, const IpPrefix& address);
 
+  // The interface of a virtual MAC: a macvlan `name` in bridge mode on
+  // `base_ifindex` with MAC `mac`, left administratively down, with IPv6
+  // address generation mode "random" (RFC 5798 §7.4: the virtual MAC must
+  // not become an EUI-64 interface identifier, or two routers' macvlans
+  // would derive the same link-local address). If `name` already exists and
+  // is a macvlan on that base with that MAC (left by a previous run that
+  // crashed), it is adopted as it is; any other interface of that name is
+  // an error and is left untouched.
+  Result<Macvlan, std::string> CreateMacvlan(const std::string& name,
+                                             int base_ifindex,
+                                             const MacAddress& mac);
+  // Sets or clears IFF_UP.
+  Result<Unit, std::string> SetLinkUp(int ifindex, bool up);
+  // Deletes `name` if it is a macvlan with MAC `mac`: what CreateMacvlan
+  // made, never anything else of the same name. An interface that is
+  // already gone is success.
+  Result<Unit, std::string> DeleteMacvlan(const std::string& name,
+                                          const MacAddress& mac);
+
   class Impl;
 
  private:
@@ -64,6 +104,19 @@ class Netlink {
 std::optional<IpAddress> PickSourceAddress(
     const std::vector<InterfaceAddress>& addresses, Family family,
     const std::vector<IpPrefix>& virtual_addresses);
+
+// Per-interface kernel settings under /proc/sys/net/{ipv4,ipv6}/conf/
+// INTERFACE/NAME (ip-sysctl.rst), for those with no netlink equivalent
+// (IPv6's disable_ipv6, accept_ra, accept_dad) and the ARP ones. The files
+// are those of the calling thread's network namespace. Values are integers;
+// `interface` must be a valid interface name and `name` a plain word.
+Result<int, std::string> ReadInterfaceSysctl(Family family,
+                                             const std::string& interface,
+                                             const std::string& name);
+Result<Unit, std::string> WriteInterfaceSysctl(Family family,
+                                               const std::string& interface,
+                                               const std::string& name,
+                                               int value);
 
 // AddressManager over Netlink. Failures are logged through `on_error`
 // (interface name, address, message) and never thrown.

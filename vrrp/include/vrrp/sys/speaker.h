@@ -11,11 +11,18 @@
 // - Reload keeps instances whose settings are unchanged (state, timers and
 //   addresses untouched: no flap, no announcement burst), releases removed
 //   ones, and re-creates changed ones once the old one has let go.
+// - An instance with virtual_mac holds its addresses on a macvlan of its
+//   interface with the RFC 5798 §7.3 virtual MAC, made (or adopted after a
+//   crash) when the instance and its interface exist, and deleted when the
+//   instance is removed or the daemon stops gracefully. It still receives on
+//   its interface's socket; see speaker.cc for what it sends where, and the
+//   sysctls it sets.
 
 #include <array>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,9 +84,23 @@ class Speaker {
   void OnLink(const InterfaceInfo& info);
   void OnAddress(int ifindex);
   void RefreshAll();
+  void RefreshInstance(Managed& m);
+  void EnsureVmac(Managed& m);
+  void SetVmacUp(Managed& m);
+  void ConfigureVmac(const Managed& m, const InterfaceInfo& vmac);
+  void AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac, bool created);
+  void UpdateLink(Managed& m);
+  void DropVmac(const InstanceConfig& config);
+  void DeleteAllVmacs();
+  void RestoreBaseArp(std::string base);
+  void WriteSysctl(Family family, const std::string& interface,
+                   const std::string& name, int value);
   Managed& Create(const InstanceConfig& config);
   void StartInstance(Managed& m);
-  void Release(Managed& m, std::function<void()> then);
+  void StartPending(Managed& m);
+  // Shuts `m` down; once it has released its addresses, destroys it and
+  // creates and starts `successor` (a reload's changed instance).
+  void Release(Managed& m, std::optional<InstanceConfig> successor);
   void RebuildDemux();
   void Log(LogLevel level, const std::string& message) const;
 
@@ -96,6 +117,9 @@ class Speaker {
       demux_;
   SpeakerStats stats_;
   bool shutting_down_ = false;
+  // (base interface, sysctl) we changed for an IPv4 virtual MAC, with the
+  // value to put back once no IPv4 virtual MAC is left on that interface.
+  std::map<std::pair<std::string, std::string>, int> saved_base_sysctls_;
 };
 
 }  // namespace vrrp::sys
