@@ -42,8 +42,8 @@ const Case kCases[] = {
     Make(Version::kV2, Family::kIpv4, ChecksumForm::kWithoutPseudoHeader, 1),
     Make(Version::kV3, Family::kIpv4, ChecksumForm::kWithPseudoHeader, 20),
 };
-const char* kNames[] = {"v3_ipv4_1vip", "v3_ipv4_nopseudo_1vip",
-                        "v3_ipv6_2vip", "v2_ipv4_pass_1vip", "v3_ipv4_20vip"};
+const char* kNames[] = {"v3_ipv4_1vip", "v3_ipv4_nopseudo_1vip", "v3_ipv6_2vip",
+                        "v2_ipv4_pass_1vip", "v3_ipv4_20vip"};
 
 void BM_Encode(benchmark::State& state) {
   const Case& c = kCases[state.range(0)];

@@ -69,20 +69,20 @@ TEST(ConformanceCoverage, EverySection64TransitionInBothVersions) {
   using S = State;
   using R = TransitionReason;
   const std::vector<std::tuple<S, S, R>> required = {
-      {S::kInitialize, S::kBackup, R::kStartup},          // §6.4.1
-      {S::kInitialize, S::kMaster, R::kStartup},          // §6.4.1 owner
-      {S::kBackup, S::kMaster, R::kMasterDownTimer},      // §6.4.2
-      {S::kBackup, S::kMaster, R::kPriorityZeroReceived}, // §6.4.2
-      {S::kBackup, S::kMaster, R::kLowerPriorityMaster},  // §6.4.2 preempt
-      {S::kBackup, S::kInitialize, R::kShutdown},         // §6.4.2
-      {S::kMaster, S::kBackup, R::kHigherPriorityMaster}, // §6.4.3
-      {S::kMaster, S::kInitialize, R::kShutdown},         // §6.4.3
+      {S::kInitialize, S::kBackup, R::kStartup},           // §6.4.1
+      {S::kInitialize, S::kMaster, R::kStartup},           // §6.4.1 owner
+      {S::kBackup, S::kMaster, R::kMasterDownTimer},       // §6.4.2
+      {S::kBackup, S::kMaster, R::kPriorityZeroReceived},  // §6.4.2
+      {S::kBackup, S::kMaster, R::kLowerPriorityMaster},   // §6.4.2 preempt
+      {S::kBackup, S::kInitialize, R::kShutdown},          // §6.4.2
+      {S::kMaster, S::kBackup, R::kHigherPriorityMaster},  // §6.4.3
+      {S::kMaster, S::kInitialize, R::kShutdown},          // §6.4.3
       {S::kBackup, S::kFault, R::kInterfaceDown},
       {S::kMaster, S::kFault, R::kInterfaceDown},
       {S::kFault, S::kBackup, R::kInterfaceUp},
       {S::kMaster, S::kFault, R::kTracker},
       {S::kFault, S::kBackup, R::kTracker},
-      {S::kFault, S::kMaster, R::kInterfaceUp},           // owner
+      {S::kFault, S::kMaster, R::kInterfaceUp},  // owner
       {S::kFault, S::kInitialize, R::kShutdown},
   };
   for (Version v : {Version::kV2, Version::kV3}) {

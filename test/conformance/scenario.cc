@@ -111,7 +111,9 @@ std::array<uint8_t, 8> AuthData(const std::string& pw) {
 }
 
 // Collects every output of the instance under test as text.
-class Recorder : public PacketIo, public AddressManager, public InstanceObserver {
+class Recorder : public PacketIo,
+                 public AddressManager,
+                 public InstanceObserver {
  public:
   Recorder(FakeScheduler& s, Version v) : scheduler_(s), version_(v) {}
 
@@ -133,7 +135,8 @@ class Recorder : public PacketIo, public AddressManager, public InstanceObserver
     std::string line = "transition " + std::string(ToString(t.from)) + "->" +
                        std::string(ToString(t.to)) + " " +
                        std::string(ToString(t.reason));
-    if (t.master_silence) line += " silence=" + FormatDuration(*t.master_silence);
+    if (t.master_silence)
+      line += " silence=" + FormatDuration(*t.master_silence);
     Emit(line);
     transitions.insert({version_, t.from, t.to, t.reason});
   }
@@ -235,7 +238,8 @@ std::vector<Version> ScenarioVersions(const std::string& path) {
     if (words.empty() || words[0] != "config") continue;
     auto kv = ParseKeyValues(words, 1);
     std::vector<Version> out;
-    for (const auto& v : Split(kv.count("versions") ? kv["versions"] : "3", ',')) {
+    for (const auto& v :
+         Split(kv.count("versions") ? kv["versions"] : "3", ',')) {
       out.push_back(v == "2" ? Version::kV2 : Version::kV3);
     }
     return out;
@@ -295,7 +299,8 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
       auto kv = ParseKeyValues(words, 1);
       if (cmd == "config") {
         config = BuildConfig(kv, version, &rec.source);
-        instance = std::make_unique<Instance>(config, scheduler, rec, rec, &rec);
+        instance =
+            std::make_unique<Instance>(config, scheduler, rec, rec, &rec);
         continue;
       }
       if (!instance) throw ScenarioError{"'config' must come first"};
@@ -317,18 +322,19 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
         instance->SourceAddressChanged();
       } else if (cmd == "recv") {
         Advertisement adv;
-        adv.version = kv.count("version") ? (kv["version"] == "2" ? Version::kV2
-                                                                   : Version::kV3)
-                                          : config.version;
+        adv.version = kv.count("version")
+                          ? (kv["version"] == "2" ? Version::kV2 : Version::kV3)
+                          : config.version;
         adv.vrid = static_cast<uint8_t>(kv.count("vrid") ? Int(kv["vrid"])
-                                                          : config.vrid);
+                                                         : config.vrid);
         adv.priority = static_cast<uint8_t>(Int(kv.at("prio")));
         adv.max_adver_interval =
             kv.count("int")
                 ? std::chrono::duration_cast<Centiseconds>(Dur(kv["int"]))
                 : config.advert_interval;
         if (kv.count("vips")) {
-          for (const auto& p : Split(kv["vips"], ',')) adv.addresses.push_back(Addr(p));
+          for (const auto& p : Split(kv["vips"], ','))
+            adv.addresses.push_back(Addr(p));
         } else {
           for (const auto& p : config.virtual_addresses) {
             adv.addresses.push_back(p.address);
@@ -343,13 +349,15 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
           adv.auth_data = AuthData(auth.substr(5));
         }
         const IpAddress from = Addr(kv.at("from"));
-        const ChecksumForm form = kv.count("form") && kv["form"] == "without-pseudo-header"
-                                      ? ChecksumForm::kWithoutPseudoHeader
-                                      : ChecksumForm::kWithPseudoHeader;
+        const ChecksumForm form =
+            kv.count("form") && kv["form"] == "without-pseudo-header"
+                ? ChecksumForm::kWithoutPseudoHeader
+                : ChecksumForm::kWithPseudoHeader;
         const IpAddress group = VrrpMulticastGroup(from.family());
         auto bytes = EncodeAdvertisement(adv, from, group, form);
-        DatagramInfo info{from, group,
-                          static_cast<uint8_t>(kv.count("ttl") ? Int(kv["ttl"]) : 255)};
+        DatagramInfo info{
+            from, group,
+            static_cast<uint8_t>(kv.count("ttl") ? Int(kv["ttl"]) : 255)};
         auto decoded = DecodeAdvertisement(bytes, info);
         if (!decoded.ok()) {
           rec.Emit("drop " + std::string(ToString(decoded.error())));

@@ -22,15 +22,16 @@ using std::chrono::milliseconds;
 
 const IpPrefix kVip = *IpPrefix::Parse("198.51.100.10/24");
 
-double Ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 class Printer : public InstanceObserver {
  public:
   explicit Printer(FakeScheduler& c) : clock_(c) {}
   void OnTransition(const Instance& i, const Transition& t) override {
-    std::printf("  [%10.3f ms] %-3s %-10s -> %-10s (%s)",
-                Ms(clock_.Elapsed()), i.name().c_str(),
-                std::string(ToString(t.from)).c_str(),
+    std::printf("  [%10.3f ms] %-3s %-10s -> %-10s (%s)", Ms(clock_.Elapsed()),
+                i.name().c_str(), std::string(ToString(t.from)).c_str(),
                 std::string(ToString(t.to)).c_str(),
                 std::string(ToString(t.reason)).c_str());
     if (t.master_silence) {
@@ -91,10 +92,13 @@ struct Sim {
 int Main(int argc, char** argv) {
   int interval_ms = 1000;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--interval-ms") == 0) interval_ms = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--interval-ms") == 0)
+      interval_ms = std::atoi(argv[i + 1]);
   }
   if (interval_ms < 10 || interval_ms > 40950 || interval_ms % 10) {
-    std::fprintf(stderr, "vrrp_sim: --interval-ms must be a multiple of 10 in 10..40950\n");
+    std::fprintf(
+        stderr,
+        "vrrp_sim: --interval-ms must be a multiple of 10 in 10..40950\n");
     return 2;
   }
   const Centiseconds interval(interval_ms / 10);
@@ -109,40 +113,51 @@ int Main(int argc, char** argv) {
   sim.Add("r1", "192.0.2.1", 100);
   auto& r2 = sim.Add("r2", "192.0.2.2", 200);
   sim.Add("r3", "192.0.2.3", 150);
-  std::printf("1. Election: r1 priority 100, r2 priority 200, r3 priority 150\n");
+  std::printf(
+      "1. Election: r1 priority 100, r2 priority 200, r3 priority 150\n");
   for (auto& r : sim.routers) r->instance->Start();
   sim.Run(5 * I);
   std::printf("   master: %s\n\n", sim.Master().c_str());
 
-  std::printf("2. Crash of r2 (silent, no priority 0). r3 must wait Master_Down_Interval\n"
-              "   = 3 x %d ms + Skew_Time(150) = %.3f ms\n",
-              interval_ms, Ms(MasterDownInterval(150, I)));
+  std::printf(
+      "2. Crash of r2 (silent, no priority 0). r3 must wait "
+      "Master_Down_Interval\n"
+      "   = 3 x %d ms + Skew_Time(150) = %.3f ms\n",
+      interval_ms, Ms(MasterDownInterval(150, I)));
   const InstanceConfig r2_config = r2.instance->config();
   r2.port->SetLinkUp(false);
   r2.instance.reset();
   r2.addresses.installed.clear();  // a dead host answers for nothing
   Duration outage = sim.Run(6 * I);
-  std::printf("   master: %s; the VIP was unserved for %.1f ms\n\n", sim.Master().c_str(),
-              Ms(outage));
+  std::printf("   master: %s; the VIP was unserved for %.1f ms\n\n",
+              sim.Master().c_str(), Ms(outage));
 
   std::printf("3. r2 comes back and preempts (priority 200 > 150)\n");
   r2.port->SetLinkUp(true);
   r2.instance = std::make_unique<Instance>(r2_config, sim.clock, *r2.port,
-                                          r2.addresses, &sim.printer);
+                                           r2.addresses, &sim.printer);
   r2.instance->Start();
   outage = sim.Run(6 * I);
-  std::printf("   master: %s; VIP unserved for %.1f ms\n\n", sim.Master().c_str(), Ms(outage));
+  std::printf("   master: %s; VIP unserved for %.1f ms\n\n",
+              sim.Master().c_str(), Ms(outage));
 
-  std::printf("4. Graceful stop of r2, hitless (the default): priority 0 is sent and r2\n"
-              "   keeps the VIP until it hears r3, which takes over after Skew_Time(150)\n"
-              "   = %.3f ms\n", Ms(SkewTime(150, I)));
+  std::printf(
+      "4. Graceful stop of r2, hitless (the default): priority 0 is sent and "
+      "r2\n"
+      "   keeps the VIP until it hears r3, which takes over after "
+      "Skew_Time(150)\n"
+      "   = %.3f ms\n",
+      Ms(SkewTime(150, I)));
   r2.instance->Shutdown([&] {
-    std::printf("  [%10.3f ms] r2  released the VIP\n", Ms(sim.clock.Elapsed()));
+    std::printf("  [%10.3f ms] r2  released the VIP\n",
+                Ms(sim.clock.Elapsed()));
   });
   outage = sim.Run(4 * I);
-  std::printf("   master: %s; VIP unserved for %.1f ms\n\n", sim.Master().c_str(), Ms(outage));
+  std::printf("   master: %s; VIP unserved for %.1f ms\n\n",
+              sim.Master().c_str(), Ms(outage));
 
-  std::printf("5. The same graceful stop in strict RFC mode (what Keepalived does):\n");
+  std::printf(
+      "5. The same graceful stop in strict RFC mode (what Keepalived does):\n");
   Sim strict(interval);
   auto& s2 = strict.Add("s2", "192.0.2.2", 200, ShutdownMode::kStrict);
   strict.Add("s3", "192.0.2.3", 150);
@@ -150,10 +165,12 @@ int Main(int argc, char** argv) {
   strict.Run(5 * I);
   s2.instance->Shutdown();
   outage = strict.Run(4 * I);
-  std::printf("   master: %s; VIP unserved for %.1f ms\n\n", strict.Master().c_str(),
-              Ms(outage));
-  std::printf("Real namespaces, raw sockets and metrics arrive with the Linux speaker;\n"
-              "see README.md, \"Status\".\n");
+  std::printf("   master: %s; VIP unserved for %.1f ms\n\n",
+              strict.Master().c_str(), Ms(outage));
+  std::printf(
+      "Real namespaces, raw sockets and metrics arrive with the Linux "
+      "speaker;\n"
+      "see README.md, \"Status\".\n");
   return 0;
 }
 

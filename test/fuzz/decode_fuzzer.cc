@@ -101,9 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // Round trip: what we accept, we can say again in the same form.
-  auto again = vrrp::EncodeAdvertisement(decoded->advertisement, info.source,
-                                         info.destination,
-                                         decoded->checksum_form);
+  auto again =
+      vrrp::EncodeAdvertisement(decoded->advertisement, info.source,
+                                info.destination, decoded->checksum_form);
   auto redecoded = vrrp::DecodeAdvertisement(again, info);
   if (!redecoded.ok() ||
       !(redecoded->advertisement == decoded->advertisement)) {

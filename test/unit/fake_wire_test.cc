@@ -1,12 +1,13 @@
 // Several virtual routers on one in-process wire: elections, crashes,
 // graceful handovers and split brain, all on the fake clock.
 
+#include "fakes/fake_wire.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "fakes/fake_scheduler.h"
-#include "fakes/fake_wire.h"
 
 namespace vrrp::testing {
 namespace {
@@ -42,7 +43,8 @@ class Lab {
   std::vector<SimRouter*> Masters() {
     std::vector<SimRouter*> m;
     for (auto& r : routers_) {
-      if (r->instance && r->instance->state() == State::kMaster) m.push_back(r.get());
+      if (r->instance && r->instance->state() == State::kMaster)
+        m.push_back(r.get());
     }
     return m;
   }

@@ -48,7 +48,6 @@ InstanceConfig Cfg() {
   return c;
 }
 
-
 TEST(Instance, AdvertisementsCarryTheConfiguredFields) {
   FakeScheduler clock;
   FakeAddressManager addrs;
@@ -67,7 +66,8 @@ TEST(Instance, AdvertisementsCarryTheConfiguredFields) {
   EXPECT_EQ(a.auth_type, AuthType::kSimplePassword);
   // RFC 3768 §5.3.10: zero-padded to 8 octets.
   EXPECT_EQ(a.auth_data, (std::array<uint8_t, 8>{'p', 'w', 0, 0, 0, 0, 0, 0}));
-  EXPECT_EQ(a.addresses, std::vector<IpAddress>{*IpAddress::Parse("198.51.100.5")});
+  EXPECT_EQ(a.addresses,
+            std::vector<IpAddress>{*IpAddress::Parse("198.51.100.5")});
 }
 
 TEST(Instance, AdvertTimerLatenessIsReportedAndDoesNotDrift) {
@@ -101,8 +101,10 @@ TEST(Instance, PeerTableIsBounded) {
     d.advertisement.vrid = 5;
     d.advertisement.priority = 200;
     d.advertisement.addresses = {*IpAddress::Parse("198.51.100.5")};
-    const auto src = IpAddress::V4({203, 0, 113, static_cast<uint8_t>(n % 250)});
-    auto src2 = IpAddress::V4({198, 51, 100, static_cast<uint8_t>(n / 250 + 100)});
+    const auto src =
+        IpAddress::V4({203, 0, 113, static_cast<uint8_t>(n % 250)});
+    auto src2 =
+        IpAddress::V4({198, 51, 100, static_cast<uint8_t>(n / 250 + 100)});
     i.OnAdvertisement(d, n < 250 ? src : src2);
     clock.Advance(milliseconds(1));
   }

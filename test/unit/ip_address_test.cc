@@ -21,9 +21,10 @@ TEST(IpAddress, ParsesAndFormatsBothFamilies) {
 }
 
 TEST(IpAddress, RejectsGarbage) {
-  for (const char* bad : {"", "1.2.3", "1.2.3.256", "198.51.100.10 ", "::g",
-                          "2001:db8::1::2", "a very long string that is no ip "
-                                            "address at all, not even close"}) {
+  for (const char* bad :
+       {"", "1.2.3", "1.2.3.256", "198.51.100.10 ", "::g", "2001:db8::1::2",
+        "a very long string that is no ip "
+        "address at all, not even close"}) {
     EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
   }
 }

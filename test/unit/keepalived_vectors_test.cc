@@ -23,7 +23,8 @@ struct Vector {
 std::vector<uint8_t> FromHex(const std::string& hex) {
   std::vector<uint8_t> out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(
+        static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
   return out;
 }
@@ -58,7 +59,8 @@ TEST(KeepalivedVectors, CoverEveryKind) {
   auto vectors = LoadVectors();
   ASSERT_GE(vectors.size(), 10u);
   std::set<std::string> kinds;
-  for (auto& v : vectors) kinds.insert(v.f["version"] + v.f["family"] + v.f["auth"].substr(0, 4));
+  for (auto& v : vectors)
+    kinds.insert(v.f["version"] + v.f["family"] + v.f["auth"].substr(0, 4));
   EXPECT_TRUE(kinds.count("2ipv4pass"));
   EXPECT_TRUE(kinds.count("3ipv4none"));
   EXPECT_TRUE(kinds.count("3ipv6none"));
@@ -67,7 +69,8 @@ TEST(KeepalivedVectors, CoverEveryKind) {
 TEST(KeepalivedVectors, DecodeToTheConfiguredFieldsAndReencodeByteExact) {
   for (auto& v : LoadVectors()) {
     SCOPED_TRACE(v.f["name"]);
-    DatagramInfo info{*IpAddress::Parse(v.f["src"]), *IpAddress::Parse(v.f["dst"]),
+    DatagramInfo info{*IpAddress::Parse(v.f["src"]),
+                      *IpAddress::Parse(v.f["dst"]),
                       static_cast<uint8_t>(std::stoi(v.f["ttl"]))};
     auto d = DecodeAdvertisement(v.payload, info);
     ASSERT_TRUE(d.ok()) << ToString(d.error());
@@ -89,8 +92,8 @@ TEST(KeepalivedVectors, DecodeToTheConfiguredFieldsAndReencodeByteExact) {
     if (v.f["checksum"] != "v2") {
       EXPECT_EQ(std::string(ToString(d->checksum_form)), v.f["checksum"]);
     }
-    auto again = EncodeAdvertisement(a, info.source, info.destination,
-                                     d->checksum_form);
+    auto again =
+        EncodeAdvertisement(a, info.source, info.destination, d->checksum_form);
     EXPECT_EQ(again, v.payload);
   }
 }
@@ -99,8 +102,8 @@ TEST(KeepalivedVectors, AnyFlippedBitIsRejected) {
   // Every single-bit corruption of a real advertisement must be refused by
   // the checksum or a field check: never silently accepted as different.
   for (auto& v : LoadVectors()) {
-    DatagramInfo info{*IpAddress::Parse(v.f["src"]), *IpAddress::Parse(v.f["dst"]),
-                      255};
+    DatagramInfo info{*IpAddress::Parse(v.f["src"]),
+                      *IpAddress::Parse(v.f["dst"]), 255};
     for (size_t bit = 0; bit < v.payload.size() * 8; ++bit) {
       auto b = v.payload;
       b[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));

@@ -36,9 +36,10 @@ TEST(InternetChecksum, Rfc1071Example) {
 TEST(Codec, V3Ipv4RoundTripBothChecksumForms) {
   const auto src = A("192.0.2.1");
   const auto adv = V3({A("198.51.100.10"), A("198.51.100.11")});
-  for (auto form : {ChecksumForm::kWithPseudoHeader,
-                    ChecksumForm::kWithoutPseudoHeader}) {
-    auto bytes = EncodeAdvertisement(adv, src, VrrpMulticastGroup(Family::kIpv4), form);
+  for (auto form :
+       {ChecksumForm::kWithPseudoHeader, ChecksumForm::kWithoutPseudoHeader}) {
+    auto bytes =
+        EncodeAdvertisement(adv, src, VrrpMulticastGroup(Family::kIpv4), form);
     ASSERT_EQ(bytes.size(), 8u + 2 * 4);
     EXPECT_EQ(bytes[0], 0x31);
     EXPECT_EQ(bytes[1], 51);
@@ -182,8 +183,10 @@ TEST(Codec, EveryMalformedPacketIsNamed) {
     cases.push_back({"type 2", b, v4, 255, ReceiveError::kInvalidType});
   }
   // An IPv6-sized address list arriving over IPv4.
-  cases.push_back({"v6 list on v4", Good(v6), v4, 255, ReceiveError::kMixedFamilies});
-  cases.push_back({"v4 list on v6", Good(v4), v6, 255, ReceiveError::kMixedFamilies});
+  cases.push_back(
+      {"v6 list on v4", Good(v6), v4, 255, ReceiveError::kMixedFamilies});
+  cases.push_back(
+      {"v4 list on v6", Good(v4), v6, 255, ReceiveError::kMixedFamilies});
   cases.push_back({"v2 on v6", Good(v4, Version::kV2), v6, 255,
                    ReceiveError::kMixedFamilies});
   {
@@ -199,10 +202,12 @@ TEST(Codec, EveryMalformedPacketIsNamed) {
     carp[5] = 1;   // advbase
     cases.push_back({"carp", carp, v4, 255, ReceiveError::kCarpShaped});
     // The same bytes over IPv6 are not CARP's business: VRRPv2 on IPv6.
-    cases.push_back({"carp on v6", carp, v6, 255, ReceiveError::kMixedFamilies});
+    cases.push_back(
+        {"carp on v6", carp, v6, 255, ReceiveError::kMixedFamilies});
     // 36 bytes with another byte 3 is a plain length error.
     carp[3] = 2;
-    cases.push_back({"36 bytes, 2 addrs", carp, v4, 255, ReceiveError::kPacketLength});
+    cases.push_back(
+        {"36 bytes, 2 addrs", carp, v4, 255, ReceiveError::kPacketLength});
   }
   {
     Advertisement adv;
@@ -218,7 +223,8 @@ TEST(Codec, EveryMalformedPacketIsNamed) {
     ck = (ck & 0xffff) + (ck >> 16);
     b[6] = static_cast<uint8_t>(ck >> 8);
     b[7] = static_cast<uint8_t>(ck);
-    cases.push_back({"v2 auth type 9", b, v4, 255, ReceiveError::kInvalidAuthType});
+    cases.push_back(
+        {"v2 auth type 9", b, v4, 255, ReceiveError::kInvalidAuthType});
   }
   for (const auto& c : cases) {
     auto d = DecodeAdvertisement(c.bytes, Info(c.source, c.ttl));
@@ -235,7 +241,8 @@ TEST(Codec, EveryErrorHasANameAndMostAMibCounter) {
     names.insert(ToString(e));
   }
   EXPECT_EQ(names.size(), kReceiveErrorCount);
-  EXPECT_EQ(MibCounter(ReceiveError::kChecksum), "vrrpv3StatisticsChecksumErrors");
+  EXPECT_EQ(MibCounter(ReceiveError::kChecksum),
+            "vrrpv3StatisticsChecksumErrors");
   EXPECT_EQ(MibCounter(ReceiveError::kAuthFailure), "vrrpStatsAuthFailures");
   EXPECT_EQ(MibCounter(ReceiveError::kCarpShaped), "");
 }
@@ -243,9 +250,12 @@ TEST(Codec, EveryErrorHasANameAndMostAMibCounter) {
 TEST(Ipv4Datagram, ParsesHeaderAndPayload) {
   const auto src = A("192.0.2.1");
   auto payload = Good(src);
-  std::vector<uint8_t> d = {0x45, 0xc0, 0, static_cast<uint8_t>(20 + payload.size()),
-                            0, 0, 0, 0, 255, 112, 0, 0,
-                            192, 0, 2, 1, 224, 0, 0, 18};
+  std::vector<uint8_t> d = {
+      0x45, 0xc0, 0, static_cast<uint8_t>(20 + payload.size()),
+      0,    0,    0, 0,
+      255,  112,  0, 0,
+      192,  0,    2, 1,
+      224,  0,    0, 18};
   d.insert(d.end(), payload.begin(), payload.end());
   auto r = ParseIpv4Datagram(d);
   ASSERT_TRUE(r.ok());

@@ -68,8 +68,8 @@ bool IpAddress::is_multicast() const {
 
 std::string IpAddress::ToString() const {
   char buf[46];
-  const char* r = inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf,
-                            sizeof(buf));
+  const char* r =
+      inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof(buf));
   return r ? std::string(r) : std::string("?");
 }
 

@@ -50,14 +50,15 @@ size_t PseudoHeader(const IpAddress& src, const IpAddress& dst, size_t length,
 
 // True when the checksum over `message` (with or without the pseudo-header)
 // verifies: the one's complement sum including the checksum field is 0xffff.
-bool ChecksumVerifies(std::span<const uint8_t> message, const DatagramInfo& info,
-                      bool with_pseudo_header) {
+bool ChecksumVerifies(std::span<const uint8_t> message,
+                      const DatagramInfo& info, bool with_pseudo_header) {
   if (!with_pseudo_header) {
     const std::span<const uint8_t> parts[] = {message};
     return InternetChecksum(parts) == 0;
   }
   std::array<uint8_t, 40> pseudo{};
-  size_t n = PseudoHeader(info.source, info.destination, message.size(), pseudo);
+  size_t n =
+      PseudoHeader(info.source, info.destination, message.size(), pseudo);
   const std::span<const uint8_t> parts[] = {{pseudo.data(), n}, message};
   return InternetChecksum(parts) == 0;
 }
@@ -176,7 +177,8 @@ uint16_t InternetChecksum(std::span<const std::span<const uint8_t>> parts) {
 
 IpAddress VrrpMulticastGroup(Family family) {
   if (family == Family::kIpv4) return IpAddress::V4({224, 0, 0, 18});
-  return IpAddress::V6({0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12});
+  return IpAddress::V6(
+      {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12});
 }
 
 Result<DecodedAdvertisement, ReceiveError> DecodeAdvertisement(
@@ -185,7 +187,8 @@ Result<DecodedAdvertisement, ReceiveError> DecodeAdvertisement(
   if (info.ttl != kVrrpTtl) return Err(ReceiveError::kIpTtl);
   if (m.empty()) return Err(ReceiveError::kTruncated);
   const uint8_t version_bits = m[0] >> 4;
-  if (version_bits != 2 && version_bits != 3) return Err(ReceiveError::kVersion);
+  if (version_bits != 2 && version_bits != 3)
+    return Err(ReceiveError::kVersion);
   const Version version = static_cast<Version>(version_bits);
   const Family family = info.source.family();
   if (version == Version::kV2 && family == Family::kIpv6) {
@@ -257,8 +260,8 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& adv,
                                          const IpAddress& destination,
                                          ChecksumForm form) {
   const Family family = source.family();
-  const auto count = static_cast<uint8_t>(std::min<size_t>(
-      adv.addresses.size(), 255));
+  const auto count =
+      static_cast<uint8_t>(std::min<size_t>(adv.addresses.size(), 255));
   std::vector<uint8_t> m(ExpectedLength(adv.version, count, family), 0);
   m[0] = static_cast<uint8_t>((static_cast<uint8_t>(adv.version) << 4) |
                               kTypeAdvertisement);
@@ -274,8 +277,8 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& adv,
     // (a peer's 0 included); configuration validation keeps ours >= 1 s.
     m[5] = static_cast<uint8_t>(std::clamp<int64_t>(secs, 0, 255));
   } else {
-    const auto cs = std::clamp<int64_t>(adv.max_adver_interval.count(), 0,
-                                        kV3IntervalMask);
+    const auto cs =
+        std::clamp<int64_t>(adv.max_adver_interval.count(), 0, kV3IntervalMask);
     m[4] = static_cast<uint8_t>(cs >> 8);  // reserved bits stay 0 (§5.2.6)
     m[5] = static_cast<uint8_t>(cs);
   }
@@ -289,9 +292,9 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& adv,
     std::copy(adv.auth_data.begin(), adv.auth_data.end(),
               m.end() - kV2AuthSize);
   }
-  const bool pseudo = adv.version == Version::kV3 &&
-                      (family == Family::kIpv6 ||
-                       form == ChecksumForm::kWithPseudoHeader);
+  const bool pseudo =
+      adv.version == Version::kV3 &&
+      (family == Family::kIpv6 || form == ChecksumForm::kWithPseudoHeader);
   uint16_t sum;
   if (pseudo) {
     std::array<uint8_t, 40> ph{};
