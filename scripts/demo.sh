@@ -73,7 +73,16 @@ echo "   master: n1. Client outage: $(gap "$STATE/ping-graceful.log") ms (one pi
 grep -h "all instances released" "$STATE/n2.log" | tail -1 | sed 's/^/   n2: /'
 
 echo
+echo "== What n1's exporter says (http://127.0.0.1:9687 inside vxdemo-n1)"
+sleep 0.3
+ns n1 curl -s http://127.0.0.1:9687/metrics |
+  grep -E '^vrrp_instance_(state|in_state\{.*master|address_present|failover_seconds_(count|sum))|^vrrp_instance_transitions_total' |
+  sed 's/^/   /'
+
+echo
 echo "The lab is still running: n1 is master, n2 is stopped."
+echo "  metrics:   ip netns exec vxdemo-n1 curl -s http://127.0.0.1:9687/metrics"
+echo "  status:    ip netns exec vxdemo-n1 curl -s http://127.0.0.1:9687/api/v1/status"
 echo "  logs:      $STATE/n1.log $STATE/n2.log"
 echo "  where:     ./scripts/lab.sh status"
 echo "  tear down: ./scripts/lab.sh down"

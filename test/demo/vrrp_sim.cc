@@ -168,9 +168,7 @@ int Main(int argc, char** argv) {
   std::printf("   master: %s; VIP unserved for %.1f ms\n\n",
               strict.Master().c_str(), Ms(outage));
   std::printf(
-      "Real namespaces, raw sockets and metrics arrive with the Linux "
-      "speaker;\n"
-      "see README.md, \"Status\".\n");
+      "The same with real daemons in network namespaces: scripts/demo.sh\n");
   return 0;
 }
 
