@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "vrrp/file_read.h"
 #include "vrrp/yaml_text.h"
 
 namespace vrrp::exporter {
@@ -525,33 +526,9 @@ Result<WebConfig, std::vector<ConfigError>> LoadWebConfigFile(
         ConfigError{SourceLocation{path, 0, 0}, "",
                     "cannot read the web config file: " + ErrnoText(error)}});
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    const int error = S_ISDIR(st.st_mode) ? EISDIR : errno;
-    ::close(fd);
-    return fail(error);
-  }
-  std::string text;
-  char buffer[16384];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return fail(error);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      ::close(fd);
-      return fail(EFBIG);
-    }
-  }
-  ::close(fd);
-  return LoadWebConfigString(text, path);
+  auto text = ReadSmallFile(path, kMaxFileSize);
+  if (!text.ok()) return fail(text.error());
+  return LoadWebConfigString(text.value(), path);
 }
 
 bool CheckPassword(const WebConfig& config, std::string_view user,

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "vrrp/file_read.h"
 #include "vrrp/yaml_text.h"
 
 namespace vrrp {
@@ -1232,39 +1233,9 @@ Result<Config, std::vector<ConfigError>> LoadConfigFile(
         "cannot read the configuration file: " +
             std::error_code(error, std::generic_category()).message()}});
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errno);
-  // read() on a directory fails with EISDIR anyway; fstat only makes that
-  // independent of the file system.
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return fail(error);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return fail(EISDIR);
-  }
-  std::string text;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return fail(error);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      ::close(fd);
-      return fail(EFBIG);
-    }
-  }
-  ::close(fd);
-  return LoadConfigString(text, path);
+  auto text = ReadSmallFile(path, kMaxFileSize);
+  if (!text.ok()) return fail(text.error());
+  return LoadConfigString(text.value(), path);
 }
 
 }  // namespace vrrp

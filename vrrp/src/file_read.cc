@@ -1,0 +1,40 @@
+#include "vrrp/file_read.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace vrrp {
+
+Result<std::string, int> ReadSmallFile(const std::string& path,
+                                       size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Err(errno);
+  auto fail = [fd](int error) -> Result<std::string, int> {
+    ::close(fd);
+    return Err(error);
+  };
+  // read() on a directory fails with EISDIR anyway; fstat only makes that
+  // independent of the file system.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail(errno);
+  if (S_ISDIR(st.st_mode)) return fail(EISDIR);
+  std::string text;
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > max_bytes) return fail(EFBIG);
+  }
+  ::close(fd);
+  return text;
+}
+
+}  // namespace vrrp
