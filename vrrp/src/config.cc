@@ -2,6 +2,46 @@
 
 namespace vrrp {
 
+std::string_view ToString(TrackerType type) {
+  switch (type) {
+    case TrackerType::kExec:
+      return "exec";
+    case TrackerType::kHttp:
+      return "http";
+    case TrackerType::kTcp:
+      return "tcp";
+    case TrackerType::kInterface:
+      return "interface";
+    case TrackerType::kFile:
+      return "file";
+    case TrackerType::kProcess:
+      return "process";
+  }
+  return "unknown";
+}
+
+bool TrackerConfig::SameSettings(const TrackerConfig& o) const {
+  return name == o.name && type == o.type && interval == o.interval &&
+         timeout == o.timeout && rise == o.rise && fall == o.fall &&
+         weight == o.weight && command == o.command && user == o.user &&
+         url == o.url && expect_status == o.expect_status &&
+         expect_body == o.expect_body && tls_verify == o.tls_verify &&
+         address == o.address && port == o.port && interface == o.interface &&
+         path == o.path && process == o.process && pidfile == o.pidfile;
+}
+
+std::string ConfigWarning::ToString() const {
+  std::string out = location.file.empty() ? "<config>" : location.file;
+  if (location.line > 0) {
+    out += ":" + std::to_string(location.line);
+    if (location.column > 0) out += ":" + std::to_string(location.column);
+  }
+  out += ": warning: ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  return out;
+}
+
 std::string_view ToString(ShutdownMode mode) {
   return mode == ShutdownMode::kHitless ? "hitless" : "strict";
 }

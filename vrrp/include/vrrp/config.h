@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,61 @@ struct SourceLocation {
   std::string file;
   int line = 0;  // 1-based; 0 when unknown
   int column = 0;
+};
+
+// What a tracker checks (see vrrp/tracker.h and the README's "Trackers").
+enum class TrackerType : uint8_t {
+  kExec,       // a command, argv without a shell, as a configured user
+  kHttp,       // HTTP(S) GET: expected status, optional body substring
+  kTcp,        // TCP connect
+  kInterface,  // link up with carrier (netlink events)
+  kFile,       // an integer in a file: value x weight (Keepalived track_file)
+  kProcess,    // a process by name, or the pid in a pidfile
+};
+std::string_view ToString(TrackerType type);
+
+// One entry of the top-level `trackers:` map.
+struct TrackerConfig {
+  std::string name;
+  TrackerType type = TrackerType::kExec;
+  Duration interval = std::chrono::seconds(2);
+  Duration timeout = std::chrono::seconds(1);
+  int rise = 1;
+  int fall = 1;
+  int weight = 0;  // the default for instances that track it
+  // exec
+  std::vector<std::string> command;
+  std::string user;  // empty: script_user, else the daemon's own user
+  // http / tcp
+  std::string url;
+  int expect_status = 200;
+  std::string expect_body;
+  bool tls_verify = true;
+  std::optional<IpAddress> address;  // tcp
+  uint16_t port = 0;                 // tcp
+  // interface
+  std::string interface;
+  // file
+  std::string path;
+  // process: a name (comm, or argv[0]'s base name) or a pidfile
+  std::string process;
+  std::string pidfile;
+
+  SourceLocation location;
+
+  // Equality ignoring where it was written: a reload keeps the state of a
+  // tracker whose settings are unchanged.
+  bool SameSettings(const TrackerConfig& other) const;
+};
+
+// An instance's `track:` entry.
+struct TrackRef {
+  std::string tracker;
+  int weight = 0;  // the tracker's weight unless overridden
+  SourceLocation location;
+  bool operator==(const TrackRef& o) const {
+    return tracker == o.tracker && weight == o.weight;
+  }
 };
 
 // One virtual router (RFC 5798 §6.1 parameters plus our options).
@@ -65,6 +121,14 @@ struct InstanceConfig {
   // (IPv4) / vrrp6.VRID (IPv6). Empty when virtual_mac is false.
   std::string virtual_mac_interface;
 
+  // Trackers feeding the effective priority / Fault. Not part of
+  // SameSettings: a reload re-evaluates them without re-creating the
+  // instance (no flap for a changed weight).
+  std::vector<TrackRef> track;
+  // The priorities of the other routers of this virtual router, if given:
+  // only used to warn about weights that cannot change the election.
+  std::vector<uint8_t> peer_priorities;
+
   SourceLocation location;  // where the instance was defined
 
   bool is_owner() const { return priority == 255; }
@@ -73,8 +137,23 @@ struct InstanceConfig {
   bool SameSettings(const InstanceConfig& other) const;
 };
 
+// Something legal but probably not what was meant ("FILE:LINE:COLUMN:
+// warning: FIELD: MESSAGE"): logged at load, printed by --config.check.
+struct ConfigWarning {
+  SourceLocation location;
+  std::string field;
+  std::string message;
+
+  std::string ToString() const;
+};
+
 struct Config {
   std::vector<InstanceConfig> instances;
+  std::vector<TrackerConfig> trackers;
+  // Keepalived's script_user: who exec trackers run as when they name no
+  // user. Empty: the daemon's own user.
+  std::string script_user;
+  std::vector<ConfigWarning> warnings;
   std::string file;
 };
 
