@@ -61,10 +61,18 @@ constexpr auto kSnapshotPeriod = std::chrono::milliseconds(100);
 
 // Loads `path`, reporting every error (FILE:LINE:COLUMN: ...) through
 // `report`. Returns the configuration only when it has no errors.
+// Warnings (legal but probably not meant: a tracker weight that cannot move
+// the master) are logged at warn at every load, never refused.
 template <typename Report>
-std::optional<vrrp::Config> Load(const std::string& path, Report report) {
+std::optional<vrrp::Config> Load(
+    const std::string& path, Report report,
+    const std::function<void(const std::string&)>& warn =
+        [](const std::string& w) { spdlog::warn("{}", w); }) {
   auto config = vrrp::LoadConfigFile(path);
-  if (config.ok()) return std::move(config).value();
+  if (config.ok()) {
+    for (const vrrp::ConfigWarning& w : config->warnings) warn(w.ToString());
+    return std::move(config).value();
+  }
   for (const vrrp::ConfigError& error : config.error()) {
     report(error.ToString());
   }
@@ -72,9 +80,10 @@ std::optional<vrrp::Config> Load(const std::string& path, Report report) {
 }
 
 int CheckConfig(const std::string& path) {
-  auto config = Load(path, [](const std::string& e) {
+  auto print = [](const std::string& e) {
     std::fprintf(stderr, "%s\n", e.c_str());
-  });
+  };
+  auto config = Load(path, print, print);
   if (!config) return kExitConfigError;
   std::printf("%s: OK, %zu instance(s)\n", path.c_str(),
               config->instances.size());

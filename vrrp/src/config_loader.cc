@@ -193,7 +193,8 @@ constexpr Choice<ShutdownMode> kShutdownModes[] = {
 constexpr Choice<AuthType> kAuthTypes[] = {{"none", AuthType::kNone},
                                            {"pass", AuthType::kSimplePassword}};
 
-constexpr std::string_view kTopLevelKeys[] = {"instances"};
+constexpr std::string_view kTopLevelKeys[] = {"instances", "trackers",
+                                              "script_user"};
 constexpr std::string_view kInstanceKeys[] = {"name",
                                               "interface",
                                               "vrid",
@@ -211,7 +212,42 @@ constexpr std::string_view kInstanceKeys[] = {"name",
                                               "shutdown",
                                               "announce",
                                               "virtual_mac",
-                                              "virtual_mac_interface"};
+                                              "virtual_mac_interface",
+                                              "track",
+                                              "peer_priorities"};
+// Every key a tracker may have; which ones a type takes is kTrackerTypeKeys.
+constexpr std::string_view kTrackerKeys[] = {
+    "type",        "interval",   "timeout", "rise", "fall",
+    "weight",      "command",    "user",    "url",  "expect_status",
+    "expect_body", "tls_verify", "address", "port", "interface",
+    "path",        "process",    "pidfile"};
+constexpr std::string_view kTrackKeys[] = {"name", "weight"};
+constexpr Choice<TrackerType> kTrackerTypes[] = {
+    {"exec", TrackerType::kExec}, {"http", TrackerType::kHttp},
+    {"tcp", TrackerType::kTcp},   {"interface", TrackerType::kInterface},
+    {"file", TrackerType::kFile}, {"process", TrackerType::kProcess}};
+// The keys of each type besides type, weight, rise and fall.
+struct TrackerTypeKeys {
+  TrackerType type;
+  std::initializer_list<std::string_view> keys;
+};
+const TrackerTypeKeys kTrackerTypeKeys[] = {
+    {TrackerType::kExec, {"interval", "timeout", "command", "user"}},
+    {TrackerType::kHttp,
+     {"interval", "timeout", "url", "expect_status", "expect_body",
+      "tls_verify"}},
+    {TrackerType::kTcp, {"interval", "timeout", "address", "port"}},
+    {TrackerType::kInterface, {"interface"}},
+    {TrackerType::kFile, {"interval", "path"}},
+    {TrackerType::kProcess, {"interval", "process", "pidfile"}},
+};
+// Keepalived's limits: |weight| <= 253 (254 for track_file, whose value is
+// multiplied by it).
+constexpr int kMaxWeight = 253;
+constexpr int kMaxFileWeight = 254;
+// A priority that is not configured for the peers is assumed to be
+// Keepalived's (and our) default, the usual backup.
+constexpr int kAssumedPeerPriority = 100;
 constexpr std::string_view kUnicastKeys[] = {"source", "peers"};
 constexpr std::string_view kAuthenticationKeys[] = {"type", "password"};
 constexpr std::string_view kAnnounceKeys[] = {"count", "interval",
@@ -278,6 +314,17 @@ struct InstanceKeys {
   std::optional<std::string> vmac_interface;
   YAML::Mark vmac_mark;
   bool vmac_interface_configured = false;
+  // track: entries as written, resolved once every tracker is known.
+  struct PlacedTrack {
+    std::string name;
+    std::optional<int> weight;
+    std::string field;
+    YAML::Mark mark;
+  };
+  std::vector<PlacedTrack> track;
+  // Which instance of Config::instances these keys belong to (-1: the
+  // instance had errors).
+  int config_index = -1;
 };
 
 // Sees the shape of a YAML stream without building it: yaml-cpp 0.7 loops
@@ -382,9 +429,21 @@ class Loader {
                           std::optional<Version> version,
                           InstanceConfig* config);
   void CheckAcrossInstances(std::span<const InstanceKeys> keys);
+  void LoadTrackers(const Entry& entry, Config* config);
+  std::optional<TrackerConfig> LoadTracker(const Entry& entry,
+                                           const std::string& field);
+  void LoadTrackList(const Entry& entry, const std::string& field,
+                     InstanceKeys* keys);
+  void ResolveTracks(Config* config, std::span<InstanceKeys> keys);
+  void WarnWeights(const Config& config);
+  void Warning(const SourceLocation& where, std::string field,
+               std::string message);
 
   std::string file_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigWarning> warnings_;
+  // Tracker name -> where it is defined, for track: lists.
+  std::map<std::string, YAML::Mark, std::less<>> tracker_marks_;
 };
 
 SourceLocation Loader::Where(const YAML::Mark& mark) const {
@@ -849,6 +908,25 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
     LoadAnnounce(*e, Path(path, "announce"), &config);
   }
   LoadVirtualMac(fields, path, family, &config, keys);
+  if (const Entry* e = Find(fields, "track")) {
+    LoadTrackList(*e, Path(path, "track"), keys);
+  }
+  if (const Entry* e = Find(fields, "peer_priorities")) {
+    const std::string field = Path(path, "peer_priorities");
+    if (!e->value.IsSequence() || e->value.size() == 0) {
+      Error(e->mark(), field,
+            "must be a list of the other routers' priorities (1..255), got " +
+                Describe(e->value));
+    } else {
+      size_t i = 0;
+      for (const YAML::Node& item : e->value) {
+        const Entry placed{e->key, item};
+        if (auto p = ReadInteger(placed, Index(field, i++), 1, 255)) {
+          config.peer_priorities.push_back(static_cast<uint8_t>(*p));
+        }
+      }
+    }
+  }
 
   if (errors_.size() != errors_before) return std::nullopt;
   return config;
@@ -1122,6 +1200,560 @@ void Loader::CheckAcrossInstances(std::span<const InstanceKeys> keys) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Trackers (README "Trackers")
+
+void Loader::Warning(const SourceLocation& where, std::string field,
+                     std::string message) {
+  warnings_.push_back(
+      ConfigWarning{where, std::move(field), std::move(message)});
+}
+
+void Loader::LoadTrackers(const Entry& entry, Config* config) {
+  if (entry.value.IsNull()) return;
+  if (!entry.value.IsMap()) {
+    Error(entry.mark(), "trackers",
+          "must be a map of tracker name -> settings (type: exec, http, tcp, "
+          "interface, file or process), got " +
+              Describe(entry.value));
+    return;
+  }
+  for (const auto& pair : entry.value) {
+    const YAML::Node key = pair.first;
+    if (!key.IsScalar()) {
+      Error(key.Mark(), "trackers",
+            "keys must be tracker names, got " + Describe(key));
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    const bool valid = !name.empty() && name.size() <= kMaxNameLength &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') ||
+                                (c >= 'A' && c <= 'Z') || IsDigit(c) ||
+                                c == '_' || c == '.' || c == '-';
+                       });
+    const std::string field = "trackers." + (valid ? name : Quote(name));
+    if (!valid) {
+      Error(key.Mark(), field,
+            "a tracker name must be 1..64 characters of A-Z, a-z, 0-9, '_', "
+            "'.', '-' (it becomes a metric label), got " +
+                Quote(name));
+      continue;
+    }
+    if (auto it = tracker_marks_.find(name); it != tracker_marks_.end()) {
+      Error(key.Mark(), field,
+            "is defined twice (first at line " +
+                std::to_string(Where(it->second).line) + ")");
+      continue;
+    }
+    tracker_marks_.emplace(name, key.Mark());
+    if (auto tracker = LoadTracker(Entry{key, pair.second}, field)) {
+      tracker->name = name;
+      config->trackers.push_back(std::move(*tracker));
+    }
+  }
+}
+
+std::optional<TrackerConfig> Loader::LoadTracker(const Entry& entry,
+                                                 const std::string& path) {
+  if (!entry.value.IsMap()) {
+    Error(entry.mark(), path,
+          "must be a map with type: and the type's settings, got " +
+              Describe(entry.value));
+    return std::nullopt;
+  }
+  const size_t errors_before = errors_.size();
+  const Fields fields = ReadMap(entry.value, path, kTrackerKeys);
+  TrackerConfig t;
+  t.location = Where(entry.key.Mark());
+  const Entry* type_entry = Find(fields, "type");
+  if (type_entry == nullptr) {
+    Error(entry.mark(), Path(path, "type"),
+          "is required (exec, http, tcp, interface, file or process)");
+    return std::nullopt;
+  }
+  auto type = ReadChoice(*type_entry, Path(path, "type"), kTrackerTypes);
+  if (!type) return std::nullopt;
+  t.type = *type;
+
+  // Keys of another type are errors that name the type they belong to.
+  const TrackerTypeKeys* own = nullptr;
+  for (const auto& k : kTrackerTypeKeys) {
+    if (k.type == t.type) own = &k;
+  }
+  for (const auto& [key, e] : fields) {
+    if (key == "type" || key == "weight" || key == "rise" || key == "fall") {
+      continue;
+    }
+    if (std::find(own->keys.begin(), own->keys.end(), key) != own->keys.end()) {
+      continue;
+    }
+    std::vector<std::string_view> owners;
+    for (const auto& k : kTrackerTypeKeys) {
+      if (std::find(k.keys.begin(), k.keys.end(), key) != k.keys.end()) {
+        owners.push_back(ToString(k.type));
+      }
+    }
+    std::string message =
+        "does not apply to type: " + std::string(ToString(t.type)) +
+        " (it is for " + Join(owners, ", ") + ")";
+    if (t.type == TrackerType::kInterface &&
+        (key == "interval" || key == "timeout")) {
+      message =
+          "does not apply to type: interface: it follows the kernel's link "
+          "events as they come, without polling";
+    } else if (t.type == TrackerType::kFile && key == "timeout") {
+      message = "does not apply to type: file (reading a file has no timeout)";
+    }
+    Error(e.key.Mark(), Path(path, key), message);
+  }
+
+  auto required = [&](std::string_view key,
+                      std::string_view what) -> const Entry* {
+    const Entry* e = Find(fields, key);
+    if (e == nullptr) {
+      Error(entry.mark(), Path(path, key),
+            "is required for type: " + std::string(ToString(t.type)) + " (" +
+                std::string(what) + ")");
+    }
+    return e;
+  };
+
+  if (const Entry* e = Find(fields, "interval")) {
+    const std::string field = Path(path, "interval");
+    if (auto d = ReadDuration(*e, field)) {
+      if (*d < 10ms || *d > 1h) {
+        Error(e->mark(), field, "must be 10ms..1h, got " + Describe(e->value));
+      } else {
+        t.interval = *d;
+      }
+    }
+  }
+  t.timeout = std::min<Duration>(t.timeout, t.interval);
+  if (const Entry* e = Find(fields, "timeout")) {
+    const std::string field = Path(path, "timeout");
+    if (auto d = ReadDuration(*e, field)) {
+      if (*d < 1ms) {
+        Error(e->mark(), field,
+              "must be at least 1ms, got " + Describe(e->value));
+      } else if (*d > t.interval) {
+        // Checks never overlap, so a longer timeout would quietly lower the
+        // check rate below the interval.
+        Error(e->mark(), field,
+              "must not exceed interval (" +
+                  std::to_string(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          t.interval)
+                          .count()) +
+                  " ms): checks never overlap, so a longer one would delay "
+                  "the next; got " +
+                  Describe(e->value));
+      } else {
+        t.timeout = *d;
+      }
+    }
+  }
+  for (const char* key : {"rise", "fall"}) {
+    if (const Entry* e = Find(fields, key)) {
+      if (auto n = ReadInteger(*e, Path(path, key), 1, 100,
+                               " (consecutive results to change state)")) {
+        (std::string_view(key) == "rise" ? t.rise : t.fall) =
+            static_cast<int>(*n);
+      }
+    }
+  }
+  if (const Entry* e = Find(fields, "weight")) {
+    const int max = t.type == TrackerType::kFile ? kMaxFileWeight : kMaxWeight;
+    if (auto w = ReadInteger(*e, Path(path, "weight"), 0, max)) {
+      t.weight = static_cast<int>(*w);
+    } else if (e->value.IsScalar() && !e->value.Scalar().empty() &&
+               e->value.Scalar()[0] == '-') {
+      // ReadInteger takes non-negative numbers only; accept -max..-1 here
+      // and replace its error, which said 0..max.
+      auto n = ParseInteger(e->value.Scalar().substr(1));
+      if (n && *n >= 1 && *n <= max) {
+        errors_.pop_back();
+        t.weight = -static_cast<int>(*n);
+      } else {
+        errors_.back().message = "must be an integer -" + std::to_string(max) +
+                                 ".." + std::to_string(max) +
+                                 " (0: Fault when down), got " +
+                                 Describe(e->value);
+      }
+    } else {
+      errors_.back().message = "must be an integer -" + std::to_string(max) +
+                               ".." + std::to_string(max) +
+                               " (0: Fault when down), got " +
+                               Describe(e->value);
+    }
+  }
+
+  switch (t.type) {
+    case TrackerType::kExec: {
+      if (const Entry* e = required("command",
+                                    "the program and its "
+                                    "arguments, as a list")) {
+        const std::string field = Path(path, "command");
+        if (e->value.IsScalar()) {
+          Error(e->mark(), field,
+                "must be a list: [program, arg, ...]; it runs without a "
+                "shell, so a string would be one program name with spaces. "
+                "Got " +
+                    Describe(e->value));
+        } else if (!e->value.IsSequence() || e->value.size() == 0) {
+          Error(e->mark(), field,
+                "must be a non-empty list [program, arg, ...], got " +
+                    Describe(e->value));
+        } else {
+          size_t i = 0;
+          for (const YAML::Node& item : e->value) {
+            const std::string item_field = Index(field, i++);
+            if (!item.IsScalar()) {
+              Error(item.IsNull() ? e->mark() : item.Mark(), item_field,
+                    "must be a string, got " + Describe(item));
+              continue;
+            }
+            if (item.Scalar().find('\0') != std::string::npos) {
+              Error(item.Mark(), item_field, "must not contain a NUL byte");
+              continue;
+            }
+            t.command.push_back(item.Scalar());
+          }
+          if (!t.command.empty() && t.command[0].empty()) {
+            Error(e->mark(), Index(field, 0), "must not be empty");
+          }
+        }
+      }
+      if (const Entry* e = Find(fields, "user")) {
+        if (auto u = ReadString(*e, Path(path, "user"))) {
+          if (u->empty()) {
+            Error(e->mark(), Path(path, "user"), "must not be empty");
+          } else {
+            t.user = *u;
+          }
+        }
+      }
+      break;
+    }
+    case TrackerType::kHttp: {
+      if (const Entry* e = required("url", "http://... or https://...")) {
+        if (auto url = ReadString(*e, Path(path, "url"))) {
+          if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+            Error(e->mark(), Path(path, "url"),
+                  "must start with http:// or https://, got " + Quote(*url));
+          } else {
+            t.url = *url;
+          }
+        }
+      }
+      if (const Entry* e = Find(fields, "expect_status")) {
+        if (auto n = ReadInteger(*e, Path(path, "expect_status"), 100, 599)) {
+          t.expect_status = static_cast<int>(*n);
+        }
+      }
+      if (const Entry* e = Find(fields, "expect_body")) {
+        if (auto b = ReadString(*e, Path(path, "expect_body"))) {
+          t.expect_body = *b;
+        }
+      }
+      if (const Entry* e = Find(fields, "tls_verify")) {
+        if (auto v = ReadBool(*e, Path(path, "tls_verify"))) {
+          t.tls_verify = *v;
+          if (!t.url.empty() && t.url.rfind("https://", 0) != 0) {
+            Error(e->key.Mark(), Path(path, "tls_verify"),
+                  "applies only to an https:// url; remove it");
+          }
+        }
+      }
+      break;
+    }
+    case TrackerType::kTcp: {
+      if (const Entry* e = required("address",
+                                    "the IP address to connect "
+                                    "to")) {
+        if (auto a = ReadAddress(e->value, e->mark(), Path(path, "address"),
+                                 /*allow_prefix=*/false)) {
+          t.address = a->address;
+        }
+      }
+      if (const Entry* e = required("port", "1..65535")) {
+        if (auto n = ReadInteger(*e, Path(path, "port"), 1, 65535)) {
+          t.port = static_cast<uint16_t>(*n);
+        }
+      }
+      break;
+    }
+    case TrackerType::kInterface: {
+      if (const Entry* e = required("interface", "the interface to watch")) {
+        if (auto name = ReadString(*e, Path(path, "interface"))) {
+          if (ValidInterfaceName(*name)) {
+            t.interface = *name;
+          } else {
+            Error(e->mark(), Path(path, "interface"),
+                  std::string(kInterfaceNameRule) + Quote(*name));
+          }
+        }
+      }
+      break;
+    }
+    case TrackerType::kFile: {
+      if (const Entry* e = required("path", "an absolute file path")) {
+        if (auto p = ReadString(*e, Path(path, "path"))) {
+          if (p->empty() || (*p)[0] != '/') {
+            Error(e->mark(), Path(path, "path"),
+                  "must be an absolute path, got " + Quote(*p));
+          } else {
+            t.path = *p;
+          }
+        }
+      }
+      break;
+    }
+    case TrackerType::kProcess: {
+      const Entry* name = Find(fields, "process");
+      const Entry* pidfile = Find(fields, "pidfile");
+      if ((name == nullptr) == (pidfile == nullptr)) {
+        Error(entry.mark(), path,
+              "type: process needs exactly one of process: (a name) and "
+              "pidfile: (a file holding the pid)");
+      }
+      if (name != nullptr) {
+        if (auto n = ReadString(*name, Path(path, "process"))) {
+          if (n->empty() || n->find('/') != std::string::npos) {
+            Error(name->mark(), Path(path, "process"),
+                  "must be a program name without '/' (matched against the "
+                  "process name and the base name of argv[0]), got " +
+                      Quote(*n));
+          } else {
+            t.process = *n;
+          }
+        }
+      }
+      if (pidfile != nullptr) {
+        if (auto p = ReadString(*pidfile, Path(path, "pidfile"))) {
+          if (p->empty() || (*p)[0] != '/') {
+            Error(pidfile->mark(), Path(path, "pidfile"),
+                  "must be an absolute path, got " + Quote(*p));
+          } else {
+            t.pidfile = *p;
+          }
+        }
+      }
+      break;
+    }
+  }
+  if (errors_.size() != errors_before) return std::nullopt;
+  return t;
+}
+
+void Loader::LoadTrackList(const Entry& entry, const std::string& field,
+                           InstanceKeys* keys) {
+  if (!entry.value.IsSequence()) {
+    Error(entry.mark(), field,
+          "must be a list of tracker names or {name:, weight:} maps, got " +
+              Describe(entry.value));
+    return;
+  }
+  size_t i = 0;
+  for (const YAML::Node& item : entry.value) {
+    const std::string item_field = Index(field, i++);
+    InstanceKeys::PlacedTrack placed;
+    placed.field = item_field;
+    placed.mark = item.IsNull() ? entry.mark() : item.Mark();
+    if (item.IsScalar()) {
+      placed.name = item.Scalar();
+    } else if (item.IsMap()) {
+      const Fields fields = ReadMap(item, item_field, kTrackKeys);
+      const Entry* name = Find(fields, "name");
+      if (name == nullptr) {
+        Error(placed.mark, Path(item_field, "name"),
+              "is required (the tracker's name under trackers:)");
+        continue;
+      }
+      auto n = ReadString(*name, Path(item_field, "name"));
+      if (!n) continue;
+      placed.name = *n;
+      placed.mark = name->mark();
+      if (const Entry* w = Find(fields, "weight")) {
+        // -254..254; which range applies depends on the tracker's type,
+        // checked in ResolveTracks.
+        std::optional<int64_t> value;
+        if (w->value.IsScalar()) {
+          const std::string& text = w->value.Scalar();
+          if (!text.empty() && text[0] == '-') {
+            if (auto n2 = ParseInteger(text.substr(1))) value = -*n2;
+          } else {
+            value = ParseInteger(text);
+          }
+        }
+        if (!value || *value < -kMaxFileWeight || *value > kMaxFileWeight) {
+          Error(w->mark(), Path(item_field, "weight"),
+                "must be an integer -253..253 (-254..254 for a file tracker; "
+                "0: Fault when down), got " +
+                    Describe(w->value));
+          continue;
+        }
+        placed.weight = static_cast<int>(*value);
+      }
+    } else {
+      Error(placed.mark, item_field,
+            "must be a tracker name or a {name:, weight:} map, got " +
+                Describe(item));
+      continue;
+    }
+    for (const auto& other : keys->track) {
+      if (other.name == placed.name) {
+        Error(placed.mark, item_field,
+              "tracker " + Quote(placed.name) + " is listed twice (first as " +
+                  other.field + ")");
+        placed.name.clear();
+        break;
+      }
+    }
+    if (!placed.name.empty()) keys->track.push_back(std::move(placed));
+  }
+}
+
+void Loader::ResolveTracks(Config* config, std::span<InstanceKeys> keys) {
+  std::map<std::string_view, const TrackerConfig*> by_name;
+  for (const TrackerConfig& t : config->trackers) by_name[t.name] = &t;
+  for (InstanceKeys& k : keys) {
+    for (const auto& placed : k.track) {
+      auto it = by_name.find(placed.name);
+      if (it == by_name.end()) {
+        if (tracker_marks_.count(placed.name)) continue;  // had errors
+        std::string message =
+            "no tracker named " + Quote(placed.name) + " under trackers:";
+        std::string_view best;
+        size_t best_distance = 3;
+        for (const auto& [name, mark] : tracker_marks_) {
+          const size_t d = EditDistance(placed.name, name);
+          if (d < best_distance) {
+            best = name;
+            best_distance = d;
+          }
+        }
+        if (!best.empty())
+          message += "; did you mean \"" + std::string(best) + "\"?";
+        Error(placed.mark, placed.field, message);
+        continue;
+      }
+      const TrackerConfig& t = *it->second;
+      const int weight = placed.weight.value_or(t.weight);
+      if (t.type != TrackerType::kFile &&
+          (weight > kMaxWeight || weight < -kMaxWeight)) {
+        Error(placed.mark, placed.field + ".weight",
+              "must be -253..253 for a " + std::string(ToString(t.type)) +
+                  " tracker (254 is for file trackers), got " +
+                  std::to_string(weight));
+        continue;
+      }
+      if (k.config_index < 0) continue;
+      TrackRef ref;
+      ref.tracker = t.name;
+      ref.weight = weight;
+      ref.location = Where(placed.mark);
+      config->instances[static_cast<size_t>(k.config_index)].track.push_back(
+          std::move(ref));
+    }
+  }
+}
+
+// A weight that cannot change which router wins is the Keepalived mistake
+// users trip over most (master 150, backup 100, weight -20: the failing
+// master stays master at 130). The rule: a weight w of an instance with
+// priority P can change the election only if, for some peer priority Q,
+// P and P + w (clamped to 1..254) lie strictly on opposite sides of Q, or
+// one of them equals Q while the other does not (then the address
+// tie-break, RFC 5798 §6.4.3, decides, which is not something to rely on:
+// we ask for a strict crossing). The peers are peer_priorities: when given,
+// else one peer at the default priority 100 is assumed (unless P is 100,
+// when nothing can be said). Weights are judged one at a time; several
+// failing together add up, which the message says. File trackers are
+// skipped (value x weight has no fixed size).
+void Loader::WarnWeights(const Config& config) {
+  std::map<std::string_view, TrackerType> types;
+  for (const TrackerConfig& t : config.trackers) types[t.name] = t.type;
+  for (const InstanceConfig& ic : config.instances) {
+    for (size_t r = 0; r < ic.track.size(); ++r) {
+      const TrackRef& ref = ic.track[r];
+      if (ref.weight == 0 || types[ref.tracker] == TrackerType::kFile) {
+        continue;
+      }
+      const std::string field =
+          "instance " + ic.name + ": track " + ref.tracker;
+      if (ic.is_owner()) {
+        Warning(ref.location, field,
+                "weight " + std::to_string(ref.weight) +
+                    " has no effect: the address owner (priority 255) always "
+                    "advertises 255 (RFC 5798 §5.2.4); use weight 0 to put it "
+                    "in Fault instead");
+        continue;
+      }
+      std::vector<int> peers(ic.peer_priorities.begin(),
+                             ic.peer_priorities.end());
+      const bool assumed = peers.empty();
+      if (assumed) {
+        if (ic.priority == kAssumedPeerPriority) continue;
+        peers.push_back(kAssumedPeerPriority);
+      }
+      const int p = ic.priority;
+      const int moved = std::clamp(p + ref.weight, 1, 254);
+      bool can_change = false;
+      for (int q : peers) {
+        // Strictly on opposite sides of q.
+        if ((p > q && moved < q) || (p < q && moved > q) ||
+            (p == q && moved != q)) {
+          can_change = true;
+        }
+      }
+      if (can_change) continue;
+      // The weight that would cross the nearest peer on its side.
+      std::string needed;
+      if (ref.weight < 0) {
+        int nearest_below = 0;
+        for (int q : peers) {
+          if (q < p) nearest_below = std::max(nearest_below, q);
+        }
+        needed = nearest_below > 1
+                     ? "a weight of at most " +
+                           std::to_string(nearest_below - 1 - p) +
+                           " would put it below " +
+                           std::to_string(nearest_below)
+                     : "no negative weight can (it is not above any peer)";
+      } else {
+        int nearest_above = 256;
+        for (int q : peers) {
+          if (q >= p) nearest_above = std::min(nearest_above, q);
+        }
+        needed = nearest_above < 254
+                     ? "a weight of at least " +
+                           std::to_string(nearest_above + 1 - p) +
+                           " would put it above " +
+                           std::to_string(nearest_above)
+                     : "no positive weight can (it is not below any peer "
+                       "that a priority up to 254 could pass)";
+      }
+      std::string peer_list;
+      for (int q : peers) {
+        peer_list += (peer_list.empty() ? "" : ", ") + std::to_string(q);
+      }
+      Warning(ref.location, field,
+              "weight " + std::to_string(ref.weight) +
+                  " cannot change the election: priority " + std::to_string(p) +
+                  " becomes " + std::to_string(moved) +
+                  (ref.weight < 0 ? " when the tracker fails"
+                                  : " when the tracker succeeds") +
+                  ", on the same side of every peer priority (" + peer_list +
+                  (assumed ? ", assumed: Keepalived's default; list the real "
+                             "ones in peer_priorities"
+                           : "") +
+                  "); " + needed +
+                  ", or use weight 0 to put the instance in Fault");
+    }
+  }
+}
+
 Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
   const std::string text(yaml);
   YAML::Node root;
@@ -1162,11 +1794,22 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
   }
   if (!root.IsMap()) {
     Error(root.Mark(), "",
-          "the top level must be a map with the key instances:, got " +
+          "the top level must be a map with the keys instances: (and "
+          "optionally trackers:, script_user:), got " +
               Describe(root));
     return Err(TakeErrors());
   }
   const Fields fields = ReadMap(root, "", kTopLevelKeys);
+  if (const Entry* e = Find(fields, "script_user")) {
+    if (auto user = ReadString(*e, "script_user")) {
+      if (user->empty()) {
+        Error(e->mark(), "script_user", "must not be empty");
+      } else {
+        config.script_user = *user;
+      }
+    }
+  }
+  if (const Entry* e = Find(fields, "trackers")) LoadTrackers(*e, &config);
   const Entry* instances = Find(fields, "instances");
   std::vector<InstanceKeys> keys;
   if (instances == nullptr) {
@@ -1177,6 +1820,7 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
     for (const YAML::Node& node : instances->value) {
       InstanceKeys& instance_keys = keys.emplace_back();
       if (auto instance = LoadInstance(node, index, &instance_keys)) {
+        instance_keys.config_index = static_cast<int>(config.instances.size());
         config.instances.push_back(std::move(*instance));
       }
       ++index;
@@ -1187,8 +1831,16 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
           "must be a list of instances, got " + Describe(instances->value));
   }
   CheckAcrossInstances(keys);
+  ResolveTracks(&config, keys);
 
   if (!errors_.empty()) return Err(TakeErrors());
+  WarnWeights(config);
+  std::stable_sort(warnings_.begin(), warnings_.end(),
+                   [](const ConfigWarning& a, const ConfigWarning& b) {
+                     return std::pair(a.location.line, a.location.column) <
+                            std::pair(b.location.line, b.location.column);
+                   });
+  config.warnings = std::move(warnings_);
   return config;
 }
 
