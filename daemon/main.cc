@@ -25,9 +25,11 @@
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
 #include "vrrp/config_loader.h"
+#include "vrrp/sys/checkers.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
 #include "vrrp/sys/speaker.h"
+#include "vrrp/sys/tracker_manager.h"
 
 namespace {
 
@@ -70,6 +72,13 @@ std::optional<vrrp::Config> Load(
         [](const std::string& w) { spdlog::warn("{}", w); }) {
   auto config = vrrp::LoadConfigFile(path);
   if (config.ok()) {
+    // Programs a tracker runs: the user exists and, when we are root, no
+    // one else can modify them (script security). Refused like any error.
+    auto refused = vrrp::sys::CheckTrackerPrograms(*config);
+    if (!refused.empty()) {
+      for (const vrrp::ConfigError& error : refused) report(error.ToString());
+      return std::nullopt;
+    }
     for (const vrrp::ConfigWarning& w : config->warnings) warn(w.ToString());
     return std::move(config).value();
   }
@@ -145,6 +154,8 @@ int Run(const Flags& flags) {
                      [](const std::string& e) { spdlog::error("{}", e); });
   if (!config) return kExitConfigError;
 
+  // Before any thread (HTTP checks run on threads of their own).
+  vrrp::sys::InitHttpChecks();
   auto loop_or = vrrp::sys::EventLoop::Create();
   if (!loop_or.ok()) {
     spdlog::error("event loop: {}", loop_or.error());

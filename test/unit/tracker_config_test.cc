@@ -193,6 +193,17 @@ instances: []
   EXPECT_THAT(errors[0].message, HasSubstr("without a shell"));
 }
 
+TEST(TrackerConfig, ProgramMustBeAnAbsolutePath) {
+  const auto errors = Errors(R"(trackers:
+  t:
+    type: exec
+    command: [check, --x]
+instances: []
+)");
+  ASSERT_THAT(errors, ElementsAre(ErrorAt("trackers.t.command[0]", 4)));
+  EXPECT_THAT(errors[0].message, HasSubstr("no PATH search"));
+}
+
 TEST(TrackerConfig, InterfaceTrackersTakeNoInterval) {
   const auto errors = Errors(R"(trackers:
   t:

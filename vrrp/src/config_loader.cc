@@ -1419,8 +1419,12 @@ std::optional<TrackerConfig> Loader::LoadTracker(const Entry& entry,
             }
             t.command.push_back(item.Scalar());
           }
-          if (!t.command.empty() && t.command[0].empty()) {
-            Error(e->mark(), Index(field, 0), "must not be empty");
+          if (!t.command.empty() && t.command[0].rfind('/', 0) != 0) {
+            // execve(2) without a PATH search: the path says what runs, and
+            // script security checks that very file.
+            Error(e->value[0].Mark(), Index(field, 0),
+                  "must be an absolute path (there is no PATH search), got " +
+                      Quote(t.command[0]));
           }
         }
       }

@@ -307,6 +307,16 @@ Result<Unit, std::string> Speaker::Start(const Config& config) {
     }
   });
   if (!w.ok()) return Err(w.error());
+  trackers_ = std::make_unique<TrackerManager>(
+      loop_, log_,
+      [this](const std::string& name) { return netlink_->GetInterface(name); });
+  trackers_->on_change = [this] {
+    for (auto& m : instances_) {
+      if (!m->releasing) ApplyTracking(*m);
+    }
+  };
+  // Before the instances, so each starts with what its trackers say.
+  trackers_->Configure(config);
   for (const auto& ic : config.instances) StartInstance(Create(ic));
   return kOk;
 }
@@ -475,6 +485,8 @@ void Speaker::OnReadable(Interface& itf, Family family) {
 }
 
 void Speaker::OnLink(const InterfaceInfo& info) {
+  // Tracked interfaces need not carry an instance.
+  if (trackers_) trackers_->OnLinkEvent();
   auto it = interfaces_.find(info.name);
   Interface* itf = it != interfaces_.end() ? it->second.get() : nullptr;
   if (!itf) {
@@ -805,7 +817,25 @@ Speaker::Managed& Speaker::Create(const InstanceConfig& config) {
   return ref;
 }
 
+void Speaker::ApplyTracking(Managed& m) {
+  if (!trackers_) return;
+  const TrackEffect effect = trackers_->Evaluate(m.config.track);
+  m.instance->SetPriorityDelta(effect.delta);
+  m.instance->SetTrackerFault(effect.fault);
+}
+
+std::map<std::string, std::vector<TrackedStatus>> Speaker::Tracking() const {
+  std::map<std::string, std::vector<TrackedStatus>> out;
+  if (!trackers_) return out;
+  for (const auto& m : instances_) {
+    if (!m->releasing)
+      out[m->config.name] = trackers_->Explain(m->config.track);
+  }
+  return out;
+}
+
 void Speaker::StartInstance(Managed& m) {
+  ApplyTracking(m);
   m.link_up = m.itf->ifindex != 0 && m.itf->up;
   m.instance->SetLinkUp(m.link_up);
   UpdateLink(m);  // virtual_mac: and its macvlan exists
@@ -863,6 +893,9 @@ void Speaker::Release(Managed& m, std::optional<InstanceConfig> successor) {
 ReloadSummary Speaker::Reload(const Config& config) {
   ReloadSummary summary;
   if (shutting_down_) return summary;
+  // Trackers first: unchanged ones keep their state, so kept instances see
+  // no change; new ones answer before long.
+  if (trackers_) trackers_->Configure(config);
   std::map<std::string, const InstanceConfig*> wanted;
   for (const auto& ic : config.instances) wanted[ic.name] = &ic;
   std::vector<Managed*> current;
@@ -882,6 +915,11 @@ ReloadSummary Speaker::Reload(const Config& config) {
     if (m->config.SameSettings(next)) {
       ++summary.kept;
       m->config.location = next.location;
+      // track: is not part of SameSettings: a changed list or weight
+      // moves the priority without re-creating the instance.
+      m->config.track = next.track;
+      m->config.peer_priorities = next.peer_priorities;
+      ApplyTracking(*m);
       continue;
     }
     ++summary.recreated;

@@ -31,6 +31,7 @@
 #include "vrrp/result.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
+#include "vrrp/sys/tracker_manager.h"
 #include "vrrp/sys/vrrp_socket.h"
 
 namespace vrrp::sys {
@@ -71,6 +72,10 @@ class Speaker {
 
   std::vector<InstanceStatus> Status() const;
   const SpeakerStats& stats() const { return stats_; }
+  // Trackers (nullptr before Start) and what each instance's track: list
+  // amounts to, by instance name.
+  const TrackerManager* trackers() const { return trackers_.get(); }
+  std::map<std::string, std::vector<TrackedStatus>> Tracking() const;
 
   class InstanceIo;
   struct Interface;
@@ -102,6 +107,8 @@ class Speaker {
   // creates and starts `successor` (a reload's changed instance).
   void Release(Managed& m, std::optional<InstanceConfig> successor);
   void RebuildDemux();
+  // Tells the instance what its trackers say now (priority delta, Fault).
+  void ApplyTracking(Managed& m);
   void Log(LogLevel level, const std::string& message) const;
 
   EventLoop& loop_;
@@ -110,6 +117,7 @@ class Speaker {
   std::unique_ptr<Netlink> netlink_;
   std::unique_ptr<LinkMonitor> monitor_;
   std::unique_ptr<NetlinkAddressManager> addresses_;
+  std::unique_ptr<TrackerManager> trackers_;
   std::map<std::string, std::unique_ptr<Interface>> interfaces_;
   std::vector<std::unique_ptr<Managed>> instances_;
   // (interface, family, vrid) -> instances, releasing ones included.
