@@ -199,5 +199,150 @@ TEST_F(TrackerLabTest, WeightZeroPutsTheInstanceInFault) {
   EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)));
 }
 
+// Writes an executable script owned by root, mode 0755.
+std::string WriteScript(const std::string& path, const std::string& body) {
+  {
+    std::ofstream out(path);
+    out << "#!/bin/sh\n" << body;
+  }
+  if (::chmod(path.c_str(), 0755) != 0) {
+    throw std::runtime_error("chmod " + path);
+  }
+  return path;
+}
+
+// Live processes whose command line contains `marker`.
+int CountProcesses(const std::string& marker) {
+  const std::string out = ShOut("pgrep -c -f -- '" + marker + "' || true");
+  return out.empty() ? 0 : std::stoi(out);
+}
+
+// Timestamps (s) of the advertisements from `source` in a tcpdump -tt log.
+std::vector<double> AdvertTimes(const std::string& log,
+                                const std::string& source) {
+  std::vector<double> out;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t end = log.find('\n', pos);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find("IP " + source + " > 224.0.0.18") == std::string::npos ||
+        line.find("VRRPv3, Advertisement") == std::string::npos) {
+      continue;
+    }
+    out.push_back(std::stod(line.substr(0, line.find(' '))));
+  }
+  return out;
+}
+
+TEST_F(TrackerLabTest, HangingScriptIsKilledAtItsTimeoutAndAdvertsStayOnTime) {
+  Lab lab(2);
+  // The script starts a grandchild and hangs: killing only the script would
+  // leave one `sleep 987` behind per check.
+  const std::string script =
+      WriteScript(lab.dir() + "/hang.sh", "sleep 987 &\nsleep 987\n");
+  // SCHED_RR, as production runs it (--vrrp.realtime-priority, Keepalived's
+  // vrrp_rt_priority): this 2-core machine is shared with builds and
+  // benchmarks, and what is measured here is our loop, not their load.
+  const std::vector<std::string> rt = {"chrt", "-r", "10"};
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}), rt);
+  auto n2 = VrrpDaemon::Start(
+      lab, 2,
+      Config(Inst(200), "{name: hang, weight: -1}",
+             "  hang:\n    type: exec\n    command: [" + script +
+                 "]\n    interval: 200ms\n    timeout: 100ms\n"),
+      rt);
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)));
+  ASSERT_TRUE(n2->WaitForLog("tracker hang: down (no answer within 100 ms)",
+                             seconds(2)))
+      << n2->Log();
+
+  // Capture on the bridge: what every backup hears.
+  const std::string capture = lab.dir() + "/br0.txt";
+  auto tcpdump = Process::Start(
+      lab.sw(),
+      {"tcpdump", "-i", "br0", "-nn", "-tt", "-l", "-p", "ip proto 112"},
+      capture);
+  // About 15 checks, each killed at its timeout. At no moment more than one
+  // check's two sleeps exist: without the process-group kill, the
+  // backgrounded one of every check would pile up.
+  int most = 0;
+  for (int i = 0; i < 60; ++i) {
+    most = std::max(most, CountProcesses("sleep 98[7]"));
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  tcpdump->Signal(SIGINT);
+  ASSERT_TRUE(tcpdump->Wait(seconds(5)).has_value());
+  EXPECT_LE(most, 2) << "killed checks left processes behind";
+  EXPECT_GE(n2->Count("tracker hang"), 1);
+
+  const std::vector<double> times =
+      AdvertTimes(ReadFile(capture), Lab::NodeAddress(2, Family::kIpv4));
+  ASSERT_GE(times.size(), 25u) << ReadFile(capture);
+  double worst = 0;
+  for (size_t i = 1; i < times.size(); ++i) {
+    worst = std::max(worst, times[i] - times[i - 1]);
+  }
+  // 100 ms advertisements: a blocked loop would show as a gap of a whole
+  // timeout or more.
+  std::printf("adverts during hanging checks: %zu, largest gap %.1f ms\n",
+              times.size(), worst * 1000);
+  EXPECT_LT(worst, 0.115) << "largest gap between advertisements: "
+                          << worst * 1000 << " ms";
+  EXPECT_TRUE(OnlyOn(lab, 2));
+  // A graceful stop kills the group of the check still running (a SIGKILLed
+  // daemon could not: the check is in a session of its own).
+  n2->process().Signal(SIGTERM);
+  ASSERT_TRUE(n2->process().Wait(seconds(10)).has_value());
+  EXPECT_TRUE(
+      WaitUntil([] { return CountProcesses("sleep 98[7]") == 0; }, seconds(2)));
+}
+
+TEST_F(TrackerLabTest, ScriptAnotherUserCanModifyIsRefused) {
+  Lab lab(1, /*with_client=*/false);
+  const std::string dir = lab.dir() + "/scripts";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  const std::string script = WriteScript(dir + "/check.sh", "exit 0\n");
+  // Owned by nobody: that user could rewrite what we run as root.
+  ASSERT_EQ(::chown(script.c_str(), 65534, 65534), 0);
+  const std::string yaml =
+      Config(Inst(200), "chk",
+             "  chk:\n    type: exec\n    command: [" + script + "]\n");
+  auto n1 = VrrpDaemon::Start(lab, 1, yaml);
+  auto rc = n1->process().Wait(seconds(5));
+  ASSERT_TRUE(rc.has_value()) << "started with an insecure script";
+  EXPECT_EQ(*rc, 1);
+  EXPECT_GE(n1->Count("trackers.chk.command: refused: " + script +
+                      ": owned by uid 65534, not root"),
+            1)
+      << n1->Log();
+  EXPECT_FALSE(HasAddress(lab.node(1), "eth0", kVip));
+}
+
+TEST_F(TrackerLabTest, ScriptMadeWritableWhileRunningIsRefusedAtItsNextRun) {
+  Lab lab(1, /*with_client=*/false);
+  const std::string dir = lab.dir() + "/scripts";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  const std::string script = WriteScript(dir + "/check.sh", "exit 0\n");
+  auto n1 = VrrpDaemon::Start(
+      lab, 1,
+      Config(Inst(200), "chk",
+             "  chk:\n    type: exec\n    command: [" + script +
+                 "]\n    interval: 100ms\n    timeout: 100ms\n"));
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)))
+      << n1->Log();
+  ASSERT_TRUE(n1->WaitForLog("tracker chk: up (exit status 0)", seconds(2)));
+  // The directory becomes writable by everyone: anyone could swap the file.
+  ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+  EXPECT_TRUE(n1->WaitForLog(
+      "tracker chk: down (refused: " + dir + ": writable by others (mode 0777)",
+      seconds(2)))
+      << n1->Log();
+  EXPECT_TRUE(n1->WaitForLog("Master -> Fault (tracker)", seconds(1)));
+  EXPECT_TRUE(WaitUntil([&] { return !HasAddress(lab.node(1), "eth0", kVip); },
+                        seconds(2)));
+}
+
 }  // namespace
 }  // namespace vrrp::testing
