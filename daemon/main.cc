@@ -217,11 +217,15 @@ int Run(const Flags& flags) {
       return it->second.count(a) > 0;
     };
     std::map<std::string, size_t> index_of;
+    auto tracking = speaker.Tracking();
     for (auto& st : speaker.Status()) {
       auto cfg = running.find(st.name);
       if (cfg == running.end()) continue;  // removed, still releasing
       vrrp::exporter::InstanceSnapshot i;
       i.config = cfg->second;
+      if (auto t = tracking.find(st.name); t != tracking.end()) {
+        i.tracking = t->second;
+      }
       i.status = std::move(st);
       for (const auto& vip : i.config.virtual_addresses) {
         // With a virtual MAC the addresses live on the macvlan.
@@ -256,6 +260,22 @@ int Run(const Flags& flags) {
     snap->send_errors = ss.send_errors;
     snap->announce_errors = ss.announce_errors;
     snap->address_errors = ss.address_errors;
+    if (const auto* trackers = speaker.trackers()) {
+      // The trackers' clock is monotonic; the metric is a Unix time.
+      const auto mono_now = vrrp::Clock::now();
+      const auto wall_now = std::chrono::system_clock::now();
+      for (auto& st : trackers->Status()) {
+        vrrp::exporter::TrackerSnapshot t;
+        if (st.last_check) {
+          t.last_check_unix_seconds =
+              std::chrono::duration<double>(
+                  (wall_now - (mono_now - *st.last_check)).time_since_epoch())
+                  .count();
+        }
+        t.status = std::move(st);
+        snap->trackers.push_back(std::move(t));
+      }
+    }
     store.Publish(std::move(snap));
   };
   bool publish_pending = false;

@@ -168,8 +168,49 @@ std::string StatusJson(const Snapshot& s, const std::string& version) {
            {"checksum_form", std::string(ToString(p.checksum_form))},
            {"advertisements", p.advertisements}});
     }
-    j["trackers"] = json::array();  // issue 5
+    // Each tracked tracker and what it contributes now: the answer to
+    // "why is the effective priority what it is".
+    j["trackers"] = json::array();
+    for (const TrackedStatus& t : i.tracking) {
+      j["trackers"].push_back({{"tracker", t.tracker},
+                               {"weight", t.weight},
+                               {"health", std::string(ToString(t.health))},
+                               {"priority_delta", t.effect.delta},
+                               {"fault", t.effect.fault}});
+    }
     out["instances"].push_back(std::move(j));
+  }
+  out["trackers"] = json::array();
+  for (const TrackerSnapshot& ts : s.trackers) {
+    const TrackerStatus& t = ts.status;
+    json failures = json::object();
+    for (size_t f = 0; f < kCheckFailureCount; ++f) {
+      failures[std::string(ToString(static_cast<CheckFailure>(f)))] =
+          t.failures[f];
+    }
+    json j = {{"name", t.name},
+              {"type", std::string(ToString(t.type))},
+              {"health", std::string(ToString(t.health))},
+              {"running", t.running},
+              {"checks", t.checks},
+              {"consecutive_successes", t.consecutive_ok},
+              {"consecutive_failures", t.consecutive_failures},
+              {"failures", failures}};
+    if (t.checks > 0) {
+      j["last_check"] = {
+          {"success", t.last_ok},
+          {"reason", t.last_ok ? json(nullptr)
+                               : json(std::string(ToString(t.last_failure)))},
+          {"detail", t.last_detail},
+          {"duration_seconds", Seconds(t.last_duration)},
+          {"unix_seconds", ts.last_check_unix_seconds.value_or(0)}};
+    } else {
+      j["last_check"] = nullptr;
+    }
+    if (t.type == TrackerType::kFile) {
+      j["value"] = t.value ? json(*t.value) : json(nullptr);
+    }
+    out["trackers"].push_back(std::move(j));
   }
   return out.dump(2) + "\n";
 }

@@ -1,5 +1,7 @@
 #include "exporter/speaker_collector.h"
 
+#include "exporter/tracker_metrics.h"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -357,6 +359,7 @@ std::vector<MetricFamily> SpeakerCollector::Families(const Snapshot& snapshot,
   std::vector<MetricFamily> out;
   SpeakerFamilies(snapshot, now, out);
   if (keepalived_compat) KeepalivedFamilies(snapshot, out);
+  TrackerFamilies(snapshot, keepalived_compat, out);
   return out;
 }
 

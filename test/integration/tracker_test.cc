@@ -149,6 +149,26 @@ TEST_F(TrackerLabTest, FailingHttpCheckMovesTheVipAndPreemptionBringsItBack) {
       n2->WaitForLog("tracker web: down (HTTP 503 (expected 200))", seconds(1)))
       << n2->Log();
   EXPECT_TRUE(Ping(lab.client(), kVip, seconds(5)));
+  // The exporter says why: the tracker is down and subtracts 150.
+  const std::string metrics = ShOut("ip netns exec " + lab.node(2).name() +
+                                    " curl -s http://127.0.0.1:9687/metrics");
+  EXPECT_NE(metrics.find("vrrp_tracker_up{tracker=\"web\"} 0"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("keepalived_script_status{name=\"web\"} 0"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("vrrp_instance_tracker_priority_delta{vrrp_instance="
+                         "\"vip1\",interface=\"eth0\",vrid=\"51\",family="
+                         "\"ipv4\",tracker=\"web\"} -150"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("vrrp_tracker_failures_total{tracker=\"web\",reason="
+                         "\"http-status\"}"),
+            std::string::npos);
+  const std::string status =
+      ShOut("ip netns exec " + lab.node(2).name() +
+            " curl -s http://127.0.0.1:9687/api/v1/status");
+  EXPECT_NE(status.find("\"priority_delta\": -150"), std::string::npos)
+      << status;
 
   health.SetHealthy(true);
   EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))

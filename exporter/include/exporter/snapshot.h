@@ -17,6 +17,7 @@
 
 #include "vrrp/config.h"
 #include "vrrp/instance.h"
+#include "vrrp/tracker.h"
 
 namespace vrrp::exporter {
 
@@ -46,6 +47,13 @@ struct InstanceSnapshot {
   std::map<TransitionKey, uint64_t> transitions;
   Histogram failover_seconds;         // master silence before each takeover
   Histogram advert_lateness_seconds;  // how late each Adver_Timer fired
+  // The instance's track: list and what each entry contributes now.
+  std::vector<vrrp::TrackedStatus> tracking;
+};
+
+struct TrackerSnapshot {
+  vrrp::TrackerStatus status;
+  std::optional<double> last_check_unix_seconds;
 };
 
 struct Snapshot {
@@ -57,6 +65,7 @@ struct Snapshot {
   uint64_t send_errors = 0;
   uint64_t announce_errors = 0;
   uint64_t address_errors = 0;
+  std::vector<TrackerSnapshot> trackers;
 };
 
 // The latest published snapshot. The lock guards a pointer copy only.

@@ -194,6 +194,15 @@ struct TrackEffect {
 // kUnknown (no result yet) counts as up, so a daemon starting does not pass
 // through Fault before its first check answers.
 TrackEffect TrackContribution(const TrackInput& input);
+
+// What an instance's tracking amounts to, tracker by tracker, for the
+// status page and metrics.
+struct TrackedStatus {
+  std::string tracker;
+  int weight = 0;
+  TrackerHealth health = TrackerHealth::kUnknown;
+  TrackEffect effect;  // this tracker's contribution
+};
 TrackEffect CombineTracks(std::span<const TrackInput> inputs);
 
 }  // namespace vrrp

@@ -25,15 +25,6 @@ namespace vrrp::sys {
 enum class LogLevel : uint8_t;
 using LogFn = std::function<void(LogLevel, const std::string&)>;
 
-// What an instance's tracking amounts to, tracker by tracker, for the
-// status page and metrics.
-struct TrackedStatus {
-  std::string tracker;
-  int weight = 0;
-  TrackerHealth health = TrackerHealth::kUnknown;
-  TrackEffect effect;  // this tracker's contribution
-};
-
 class TrackerManager {
  public:
   // The current state of a link by name; an error when it does not exist.
