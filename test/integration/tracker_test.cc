@@ -364,5 +364,70 @@ TEST_F(TrackerLabTest, ScriptMadeWritableWhileRunningIsRefusedAtItsNextRun) {
                         seconds(2)));
 }
 
+TEST_F(TrackerLabTest, InterfaceTrackerFollowsCarrier) {
+  Lab lab(2);
+  // A veth pair inside n2: t1 down takes t0's carrier away.
+  ASSERT_EQ(lab.node(2).Ip("link add t0 type veth peer name t1"), 0);
+  ASSERT_EQ(lab.node(2).Ip("link set t0 up"), 0);
+  ASSERT_EQ(lab.node(2).Ip("link set t1 up"), 0);
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  auto n2 = VrrpDaemon::Start(
+      lab, 2,
+      Config(Inst(200), "{name: uplink, weight: 0}",
+             "  uplink:\n    type: interface\n    interface: t0\n"));
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
+      << n2->Log();
+  EXPECT_TRUE(n2->WaitForLog("tracker uplink: up (t0: up)", seconds(1)));
+  ASSERT_EQ(lab.node(2).Ip("link set t1 down"), 0);
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)));
+  EXPECT_TRUE(
+      n2->WaitForLog("tracker uplink: down (t0: no carrier)", seconds(1)))
+      << n2->Log();
+  EXPECT_TRUE(n2->WaitForLog("Master -> Fault (tracker)", seconds(1)));
+  ASSERT_EQ(lab.node(2).Ip("link set t1 up"), 0);
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
+      << n2->Log();
+  // Deleted: missing counts as down.
+  ASSERT_EQ(lab.node(2).Ip("link del t0"), 0);
+  EXPECT_TRUE(n2->WaitForLog("tracker uplink: down (t0: missing)", seconds(2)))
+      << n2->Log();
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)));
+}
+
+TEST_F(TrackerLabTest,
+       ReloadKeepsTrackersAndAppliesNewWeightsWithoutRecreating) {
+  Lab lab(2);
+  HealthServer health(lab.node(2));
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  const auto config = [&](int weight) {
+    return Config(Inst(200),
+                  "{name: web, weight: " + std::to_string(weight) + "}",
+                  HttpTracker(health.port()));
+  };
+  auto n2 = VrrpDaemon::Start(lab, 2, config(-150));
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)));
+  ASSERT_TRUE(n2->WaitForLog("tracker web: up", seconds(2)));
+  health.SetHealthy(false);
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)));
+  ASSERT_TRUE(n2->WaitForLog("tracker web: down", seconds(1)));
+  const int tracker_lines = n2->Count("tracker web: ");
+  const int transitions = n2->Count(" -> ");
+
+  // Still failing, but now only -50: 150 beats n1's 100 and n2 preempts,
+  // as the same instance (kept) with the same tracker (no new result line).
+  n2->WriteConfig(config(-50));
+  n2->process().Signal(SIGHUP);
+  ASSERT_TRUE(
+      n2->WaitForLog("reload done: 1 kept, 0 added, 0 re-created", seconds(5)))
+      << n2->Log();
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
+      << n2->Log();
+  EXPECT_EQ(n2->Count("tracker web: "), tracker_lines) << n2->Log();
+  // Backup -> Master only: no Initialize, so the instance was not re-created.
+  EXPECT_EQ(n2->Count(" -> "), transitions + 1) << n2->Log();
+  EXPECT_TRUE(
+      n2->WaitForLog("Backup -> Master (lower-priority-master)", seconds(1)));
+}
+
 }  // namespace
 }  // namespace vrrp::testing
