@@ -124,11 +124,18 @@ class ExecChecker : public Checker {
       : runner_(runner), user_(std::move(user)) {
     spec_.argv = config.command;
     spec_.user = user_;
-    // The Tracker aborts the check at its timeout (SIGKILL to the process
-    // group); the runner's own timeout is only a backstop.
-    spec_.timeout = config.timeout + 1s;
+    // The runner's own timeout kills the process group (SIGKILL at once: the
+    // TrackerManager's runner has no grace) and reaps it through its pidfd,
+    // never waiting on the loop. The Tracker's timeout, armed just before,
+    // fires first and abandons the check (Abort); the runner's follows
+    // within microseconds. Abort itself never kills: ProcessRunner::Cancel
+    // waits for the child to die, and a script stuck in uninterruptible
+    // sleep (a hung NFS mount) would stall the advertisements with it.
+    spec_.timeout = config.timeout;
     spec_.max_output = 512;  // the first line goes into the detail
   }
+  // A check still running is left to the runner's timeout, which kills and
+  // reaps it; its result goes nowhere.
   ~ExecChecker() override { Abort(); }
 
   void Start(std::function<void(CheckOutcome)> done) override {
@@ -142,19 +149,25 @@ class ExecChecker : public Checker {
           (insecure ? "refused: " : "") + secure.error().message));
       return;
     }
-    id_ = runner_.Run(spec_,
-                      [this, done = std::move(done)](const ProcessResult& r) {
-                        id_.reset();
-                        done(Map(r));
-                      });
+    // Shared with the runner's callback, which may outlive this checker.
+    auto pending =
+        std::make_shared<std::function<void(CheckOutcome)>>(std::move(done));
+    pending_ = pending;
+    const Duration timeout = spec_.timeout;
+    runner_.Run(spec_, [pending, timeout](const ProcessResult& r) {
+      if (!*pending) return;  // abandoned
+      auto done = std::move(*pending);
+      *pending = nullptr;
+      done(Map(r, timeout));
+    });
   }
   void Abort() override {
-    if (id_) runner_.Cancel(*id_);
-    id_.reset();
+    if (pending_) *pending_ = nullptr;
+    pending_.reset();
   }
 
  private:
-  static CheckOutcome Map(const ProcessResult& r) {
+  static CheckOutcome Map(const ProcessResult& r, Duration timeout) {
     std::string first_line = r.output.substr(0, r.output.find('\n'));
     auto with_output = [&](std::string text) {
       if (!first_line.empty()) text += ": " + first_line;
@@ -171,7 +184,10 @@ class ExecChecker : public Checker {
             CheckFailure::kSignaled,
             with_output("killed by signal " + std::to_string(r.signal)));
       case ProcessOutcome::kTimedOut:
-        return CheckOutcome::Failure(CheckFailure::kTimeout, r.Describe());
+        // The words of Tracker's own timeout, whichever timer came first.
+        return CheckOutcome::Failure(
+            CheckFailure::kTimeout,
+            "no answer within " + std::to_string(Millis(timeout)) + " ms");
       case ProcessOutcome::kSpawnFailed:
         return CheckOutcome::Failure(CheckFailure::kSpawnFailed, r.Describe());
     }
@@ -181,7 +197,7 @@ class ExecChecker : public Checker {
   ProcessRunner& runner_;
   std::optional<ProcessUser> user_;
   ProcessSpec spec_;
-  std::optional<ProcessRunner::Id> id_;
+  std::shared_ptr<std::function<void(CheckOutcome)>> pending_;
 };
 
 // ---------------------------------------------------------------------------
