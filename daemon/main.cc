@@ -94,8 +94,8 @@ int CheckConfig(const std::string& path) {
   };
   auto config = Load(path, print, print);
   if (!config) return kExitConfigError;
-  std::printf("%s: OK, %zu instance(s)\n", path.c_str(),
-              config->instances.size());
+  std::printf("%s: OK, %zu instance(s), %zu tracker(s)\n", path.c_str(),
+              config->instances.size(), config->trackers.size());
   return kExitOk;
 }
 

@@ -429,5 +429,26 @@ TEST_F(TrackerLabTest,
       n2->WaitForLog("Backup -> Master (lower-priority-master)", seconds(1)));
 }
 
+TEST_F(TrackerLabTest, FileValueTimesWeightMovesThePriority) {
+  Lab lab(2);
+  const std::string file = lab.dir() + "/priority";
+  std::ofstream(file) << "0\n";
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  auto n2 =
+      VrrpDaemon::Start(lab, 2,
+                        Config(Inst(200), "{name: prio, weight: 2}",
+                               "  prio:\n    type: file\n    path: " + file +
+                                   "\n    interval: 100ms\n"));
+  ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)));
+  // -60 x 2 = -120: 80 < 100.
+  std::ofstream(file) << "-60\n";
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)))
+      << n2->Log();
+  EXPECT_TRUE(n2->WaitForLog("tracker prio: up, value -60", seconds(1)));
+  std::ofstream(file) << "-10\n";  // 180: n2 preempts again
+  EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
+      << n2->Log();
+}
+
 }  // namespace
 }  // namespace vrrp::testing

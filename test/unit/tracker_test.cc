@@ -237,6 +237,28 @@ TEST(Tracker, FileValueChangeIsReportedWithoutAHealthChange) {
   EXPECT_EQ(t.status().value, -3);
 }
 
+TEST(Tracker, UnreadableFileKeepsItsValueUntilTheTrackerFalls) {
+  FakeScheduler clock;
+  TrackerConfig c = Config(1, /*fall=*/2);
+  c.type = TrackerType::kFile;
+  Tracker t(c, clock, nullptr, nullptr);
+  CheckOutcome o = CheckOutcome::Success();
+  o.value = -40;
+  t.Report(o);
+  const auto unreadable =
+      CheckOutcome::Failure(CheckFailure::kMissing, "/run/x: gone");
+  t.Report(unreadable);
+  // One failed read of two allowed: still up, still -40 x weight.
+  EXPECT_EQ(t.health(), TrackerHealth::kUp);
+  EXPECT_EQ(t.status().value, -40);
+  TrackInput in{/*weight=*/1, /*file=*/true, t.health(), t.status().value};
+  EXPECT_EQ(TrackContribution(in).delta, -40);
+  t.Report(unreadable);
+  EXPECT_EQ(t.health(), TrackerHealth::kDown);
+  in.health = t.health();
+  EXPECT_EQ(TrackContribution(in).delta, 0);
+}
+
 // --- weights ---------------------------------------------------------------
 
 TrackInput Input(int weight, TrackerHealth health) {

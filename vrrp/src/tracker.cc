@@ -151,7 +151,11 @@ void Tracker::Record(CheckOutcome outcome) {
   status_.last_failure = outcome.failure;
   status_.last_duration = outcome.duration;
   status_.last_detail = std::move(outcome.detail);
-  if (config_.type == TrackerType::kFile) status_.value = outcome.value;
+  // A failed read keeps the last value: whether it still counts is the
+  // hysteresis' call (fall), not one unlucky read's.
+  if (config_.type == TrackerType::kFile && outcome.value) {
+    status_.value = outcome.value;
+  }
   const bool changed = hysteresis_.Record(outcome.ok);
   status_.health = hysteresis_.health();
   status_.consecutive_ok = hysteresis_.consecutive_ok();
