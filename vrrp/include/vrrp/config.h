@@ -6,7 +6,9 @@
 
 #include "vrrp/announcement_schedule.h"
 #include "vrrp/ip_address.h"
+#include "vrrp/notify_config.h"
 #include "vrrp/packet.h"
+#include "vrrp/source_location.h"
 #include "vrrp/time.h"
 
 namespace vrrp {
@@ -21,13 +23,6 @@ std::string_view ToString(ShutdownMode mode);
 struct UnicastConfig {
   std::optional<IpAddress> source;  // nullopt: the interface's primary address
   std::vector<IpAddress> peers;
-};
-
-// Where a configuration value came from, for error messages.
-struct SourceLocation {
-  std::string file;
-  int line = 0;  // 1-based; 0 when unknown
-  int column = 0;
 };
 
 // One virtual router (RFC 5798 §6.1 parameters plus our options).
@@ -64,6 +59,8 @@ struct InstanceConfig {
   // The macvlan's name when virtual_mac is set: as configured, or vrrp.VRID
   // (IPv4) / vrrp6.VRID (IPv6). Empty when virtual_mac is false.
   std::string virtual_mac_interface;
+  // Exec hooks on this instance's transitions (notify: and notify_timeout:).
+  NotifyHooks notify;
 
   SourceLocation location;  // where the instance was defined
 
@@ -75,6 +72,12 @@ struct InstanceConfig {
 
 struct Config {
   std::vector<InstanceConfig> instances;
+  // The user every script runs as (hooks and exec checks) unless one says
+  // otherwise; nullopt: the daemon's own user. Keepalived's script_user.
+  std::optional<std::string> script_user;
+  SourceLocation script_user_location;
+  NotificationConfig notifications;  // FIFO, socket, webhooks
+  std::vector<SyncGroupConfig> sync_groups;
   std::string file;
 };
 
