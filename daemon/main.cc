@@ -25,8 +25,10 @@
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
 #include "vrrp/config_loader.h"
+#include "vrrp/sync_group.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
+#include "vrrp/sys/notifier.h"
 #include "vrrp/sys/speaker.h"
 
 namespace {
@@ -64,11 +66,30 @@ constexpr auto kSnapshotPeriod = std::chrono::milliseconds(100);
 template <typename Report>
 std::optional<vrrp::Config> Load(const std::string& path, Report report) {
   auto config = vrrp::LoadConfigFile(path);
-  if (config.ok()) return std::move(config).value();
-  for (const vrrp::ConfigError& error : config.error()) {
-    report(error.ToString());
+  if (!config.ok()) {
+    for (const vrrp::ConfigError& error : config.error()) {
+      report(error.ToString());
+    }
+    return std::nullopt;
   }
-  return std::nullopt;
+  // What needs the system, not just the file: script_user exists, every
+  // hook program is there and safe to run (script security).
+  auto programs = vrrp::sys::CheckNotificationPrograms(config.value());
+  if (!programs.ok()) {
+    for (const vrrp::ConfigError& error : programs.error()) {
+      report(error.ToString());
+    }
+    return std::nullopt;
+  }
+  return std::move(config).value();
+}
+
+// The script user of a configuration that passed Load().
+std::optional<vrrp::sys::ProcessUser> ScriptUser(const vrrp::Config& config) {
+  if (!config.script_user) return std::nullopt;
+  auto user = vrrp::sys::LookupUser(*config.script_user);
+  if (!user.ok()) return std::nullopt;
+  return std::move(user).value();
 }
 
 int CheckConfig(const std::string& path) {
@@ -142,6 +163,8 @@ int Run(const Flags& flags) {
     return kExitStartError;
   }
   auto& loop = *loop_or.value();
+  // Before any thread starts (curl_global_init is not thread-safe).
+  vrrp::sys::Webhook::GlobalInit();
   LoggingObserver logging;
   vrrp::exporter::MetricsObserver metrics;
   // Publishes after every transition too, coalesced into one loop task.
@@ -152,8 +175,31 @@ int Run(const Flags& flags) {
       if (request) request();
     }
   } on_transition;
-  vrrp::exporter::ObserverFanout observer({&logging, &metrics, &on_transition});
+  vrrp::sys::Notifier notifier(loop, Log);
+  // Declared before the speaker it looks into, destroyed after it: the
+  // speaker's instances report their last transitions on destruction.
+  vrrp::sys::Speaker* speaker_ptr = nullptr;
+  vrrp::SyncGroups groups(
+      loop,
+      [&](const std::string& name) -> vrrp::Instance* {
+        return speaker_ptr != nullptr ? speaker_ptr->Find(name) : nullptr;
+      },
+      [&](const vrrp::SyncGroupConfig& g, const vrrp::GroupTransition& t) {
+        spdlog::info("sync group {}: {} -> {} ({})", g.name, ToString(t.from),
+                     ToString(t.to), t.reason);
+        notifier.OnGroupTransition(g, t);
+        if (on_transition.request) on_transition.request();
+      });
+  vrrp::exporter::ObserverFanout observer(
+      {&logging, &metrics, &on_transition, &notifier, &groups});
   vrrp::sys::Speaker speaker(loop, &observer, Log);
+  speaker_ptr = &speaker;
+  auto configure_notifications = [&](const vrrp::Config& c) {
+    auto n = notifier.Configure(c, ScriptUser(c));
+    if (!n.ok()) spdlog::error("notifications: {}", n.error());
+    groups.Configure(c.sync_groups);
+  };
+  configure_notifications(*config);
 
   // The configuration in force, by instance name, for the snapshots.
   std::map<std::string, vrrp::InstanceConfig> running;
@@ -236,6 +282,8 @@ int Run(const Flags& flags) {
     snap->send_errors = ss.send_errors;
     snap->announce_errors = ss.announce_errors;
     snap->address_errors = ss.address_errors;
+    snap->sync_groups = groups.Status();
+    snap->notifications = notifier.stats();
     store.Publish(std::move(snap));
   };
   bool publish_pending = false;
@@ -266,8 +314,13 @@ int Run(const Flags& flags) {
     spdlog::info("{}: sending priority 0 and releasing addresses", why);
     deadline->ArmAt(loop.Now() + kShutdownDeadline);
     speaker.Shutdown([&] {
-      spdlog::info("all instances released; exiting");
-      loop.Stop();
+      spdlog::info("all instances released; finishing notifications");
+      // notify_stop hooks and the last webhooks run before we exit (the
+      // shutdown deadline above still bounds it).
+      notifier.Drain([&] {
+        spdlog::info("exiting");
+        loop.Stop();
+      });
     });
   };
   // Reloads on the loop thread (SIGHUP, or POST /-/reload through Post).
@@ -287,6 +340,7 @@ int Run(const Flags& flags) {
     }
     auto s = speaker.Reload(*next);
     remember(*next);
+    configure_notifications(*next);
     publish();
     std::string msg =
         fmt::format("reload done: {} kept, {} added, {} re-created, {} removed",
