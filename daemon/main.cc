@@ -25,9 +25,11 @@
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
 #include "vrrp/config_loader.h"
+#include "vrrp/sync_group.h"
 #include "vrrp/sys/checkers.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
+#include "vrrp/sys/notifier.h"
 #include "vrrp/sys/speaker.h"
 #include "vrrp/sys/tracker_manager.h"
 
@@ -71,21 +73,37 @@ std::optional<vrrp::Config> Load(
     const std::function<void(const std::string&)>& warn =
         [](const std::string& w) { spdlog::warn("{}", w); }) {
   auto config = vrrp::LoadConfigFile(path);
-  if (config.ok()) {
-    // Programs a tracker runs: the user exists and, when we are root, no
-    // one else can modify them (script security). Refused like any error.
-    auto refused = vrrp::sys::CheckTrackerPrograms(*config);
-    if (!refused.empty()) {
-      for (const vrrp::ConfigError& error : refused) report(error.ToString());
-      return std::nullopt;
+  if (!config.ok()) {
+    for (const vrrp::ConfigError& error : config.error()) {
+      report(error.ToString());
     }
-    for (const vrrp::ConfigWarning& w : config->warnings) warn(w.ToString());
-    return std::move(config).value();
+    return std::nullopt;
   }
-  for (const vrrp::ConfigError& error : config.error()) {
-    report(error.ToString());
+  // What needs the system, not just the file: script_user exists, every
+  // hook program is there and safe to run (script security).
+  auto programs = vrrp::sys::CheckNotificationPrograms(config.value());
+  if (!programs.ok()) {
+    for (const vrrp::ConfigError& error : programs.error()) {
+      report(error.ToString());
+    }
+    return std::nullopt;
   }
-  return std::nullopt;
+  // And every exec tracker's (its user exists; script security).
+  auto refused = vrrp::sys::CheckTrackerPrograms(*config);
+  if (!refused.empty()) {
+    for (const vrrp::ConfigError& error : refused) report(error.ToString());
+    return std::nullopt;
+  }
+  for (const vrrp::ConfigWarning& w : config->warnings) warn(w.ToString());
+  return std::move(config).value();
+}
+
+// The script user of a configuration that passed Load().
+std::optional<vrrp::sys::ProcessUser> ScriptUser(const vrrp::Config& config) {
+  if (!config.script_user) return std::nullopt;
+  auto user = vrrp::sys::LookupUser(*config.script_user);
+  if (!user.ok()) return std::nullopt;
+  return std::move(user).value();
 }
 
 int CheckConfig(const std::string& path) {
@@ -162,6 +180,8 @@ int Run(const Flags& flags) {
     return kExitStartError;
   }
   auto& loop = *loop_or.value();
+  // Before any thread starts (curl_global_init is not thread-safe).
+  vrrp::sys::Webhook::GlobalInit();
   LoggingObserver logging;
   vrrp::exporter::MetricsObserver metrics;
   // Publishes after every transition too, coalesced into one loop task.
@@ -172,8 +192,31 @@ int Run(const Flags& flags) {
       if (request) request();
     }
   } on_transition;
-  vrrp::exporter::ObserverFanout observer({&logging, &metrics, &on_transition});
+  vrrp::sys::Notifier notifier(loop, Log);
+  // Declared before the speaker it looks into, destroyed after it: the
+  // speaker's instances report their last transitions on destruction.
+  vrrp::sys::Speaker* speaker_ptr = nullptr;
+  vrrp::SyncGroups groups(
+      loop,
+      [&](const std::string& name) -> vrrp::Instance* {
+        return speaker_ptr != nullptr ? speaker_ptr->Find(name) : nullptr;
+      },
+      [&](const vrrp::SyncGroupConfig& g, const vrrp::GroupTransition& t) {
+        spdlog::info("sync group {}: {} -> {} ({})", g.name, ToString(t.from),
+                     ToString(t.to), t.reason);
+        notifier.OnGroupTransition(g, t);
+        if (on_transition.request) on_transition.request();
+      });
+  vrrp::exporter::ObserverFanout observer(
+      {&logging, &metrics, &on_transition, &notifier, &groups});
   vrrp::sys::Speaker speaker(loop, &observer, Log);
+  speaker_ptr = &speaker;
+  auto configure_notifications = [&](const vrrp::Config& c) {
+    auto n = notifier.Configure(c, ScriptUser(c));
+    if (!n.ok()) spdlog::error("notifications: {}", n.error());
+    groups.Configure(c.sync_groups);
+  };
+  configure_notifications(*config);
 
   // The configuration in force, by instance name, for the snapshots.
   std::map<std::string, vrrp::InstanceConfig> running;
@@ -276,6 +319,8 @@ int Run(const Flags& flags) {
         snap->trackers.push_back(std::move(t));
       }
     }
+    snap->sync_groups = groups.Status();
+    snap->notifications = notifier.stats();
     store.Publish(std::move(snap));
   };
   bool publish_pending = false;
@@ -306,8 +351,13 @@ int Run(const Flags& flags) {
     spdlog::info("{}: sending priority 0 and releasing addresses", why);
     deadline->ArmAt(loop.Now() + kShutdownDeadline);
     speaker.Shutdown([&] {
-      spdlog::info("all instances released; exiting");
-      loop.Stop();
+      spdlog::info("all instances released; finishing notifications");
+      // notify_stop hooks and the last webhooks run before we exit (the
+      // shutdown deadline above still bounds it).
+      notifier.Drain([&] {
+        spdlog::info("exiting");
+        loop.Stop();
+      });
     });
   };
   // Reloads on the loop thread (SIGHUP, or POST /-/reload through Post).
@@ -327,6 +377,7 @@ int Run(const Flags& flags) {
     }
     auto s = speaker.Reload(*next);
     remember(*next);
+    configure_notifications(*next);
     publish();
     std::string msg =
         fmt::format("reload done: {} kept, {} added, {} re-created, {} removed",

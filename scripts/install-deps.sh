@@ -8,8 +8,9 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries (see README.md, "Dependencies", for why each one is here)
-  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev libcurl4-openssl-dev
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev
   prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libssl-dev libcrypt-dev
+  libcurl4-openssl-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # network labs: namespaces, captures, the Keepalived peer

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <string>
 
 namespace vrrp::exporter {
@@ -276,6 +277,101 @@ void SpeakerFamilies(const Snapshot& s, double now,
   out.push_back(age.Take());
 }
 
+// Hooks, line streams, webhooks and sync groups.
+void NotificationFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
+  const vrrp::NotificationStats& n = s.notifications;
+  Family runs("vrrp_notification_runs_total",
+              "Notifications delivered, by kind (exec, fifo, socket, webhook) "
+              "and outcome (exec: success, failure, signaled, timeout, "
+              "spawn_failed; webhook: success, http_error, failure, timeout; "
+              "fifo/socket: written).",
+              MetricType::Counter);
+  // Every known series from the start, at 0, so rate() and alerts work
+  // before the first failure.
+  std::map<std::pair<std::string, std::string>, uint64_t> all = {
+      {{vrrp::kNotifyExec, "success"}, 0},
+      {{vrrp::kNotifyExec, "failure"}, 0},
+      {{vrrp::kNotifyExec, "signaled"}, 0},
+      {{vrrp::kNotifyExec, "timeout"}, 0},
+      {{vrrp::kNotifyExec, "spawn_failed"}, 0},
+      {{vrrp::kNotifyWebhook, "success"}, 0},
+      {{vrrp::kNotifyWebhook, "http_error"}, 0},
+      {{vrrp::kNotifyWebhook, "failure"}, 0},
+      {{vrrp::kNotifyWebhook, "timeout"}, 0},
+      {{vrrp::kNotifyFifo, "written"}, 0},
+      {{vrrp::kNotifySocket, "written"}, 0}};
+  for (const auto& [key, count] : n.runs) all[key] += count;
+  for (const auto& [key, count] : all) {
+    runs.Add({{"kind", key.first}, {"outcome", key.second}},
+             static_cast<double>(count));
+  }
+  out.push_back(runs.Take());
+
+  Family dropped("vrrp_notification_dropped_total",
+                 "Notifications dropped because a stream's bounded queue was "
+                 "full (a stalled FIFO reader, socket client or webhook "
+                 "receiver, or hooks slower than the transitions).",
+                 MetricType::Counter);
+  for (const char* kind : {vrrp::kNotifyExec, vrrp::kNotifyFifo,
+                           vrrp::kNotifySocket, vrrp::kNotifyWebhook}) {
+    auto it = n.dropped.find(kind);
+    dropped.Add({{"kind", kind}},
+                static_cast<double>(it == n.dropped.end() ? 0 : it->second));
+  }
+  out.push_back(dropped.Take());
+
+  MetricFamily duration;
+  duration.name = "vrrp_notification_duration_seconds";
+  duration.help = "Time each hook run (spawn to exit) or webhook request took.";
+  duration.type = MetricType::Summary;
+  Family last("vrrp_notification_last_duration_seconds",
+              "Duration of the last hook run or webhook request.",
+              MetricType::Gauge);
+  for (const char* kind : {vrrp::kNotifyExec, vrrp::kNotifyWebhook}) {
+    ClientMetric m;
+    m.label = {{"kind", kind}};
+    if (auto it = n.duration_seconds.find(kind);
+        it != n.duration_seconds.end()) {
+      m.summary.sample_sum = it->second.first;
+      m.summary.sample_count = it->second.second;
+    }
+    duration.metric.push_back(std::move(m));
+    auto it = n.last_duration.find(kind);
+    last.Add({{"kind", kind}},
+             it == n.last_duration.end() ? 0 : Seconds(it->second));
+  }
+  out.push_back(std::move(duration));
+  out.push_back(last.Take());
+
+  Family clients("vrrp_notify_socket_clients",
+                 "Clients connected to notify_socket.", MetricType::Gauge);
+  clients.Add({}, static_cast<double>(n.socket_clients));
+  out.push_back(clients.Take());
+
+  Family state("vrrp_sync_group_state",
+               "Sync group state: 0 Initialize (all stopped), 1 Backup (not "
+               "all Master), 2 Master (all Master), 3 Fault (any in Fault).",
+               MetricType::Gauge);
+  Family members("vrrp_sync_group_members",
+                 "Instances configured in the sync group.", MetricType::Gauge);
+  Family faulted("vrrp_sync_group_faulted_members",
+                 "Members in Fault for a reason of their own, holding the "
+                 "rest of the group in Fault.",
+                 MetricType::Gauge);
+  Family transitions("vrrp_sync_group_transitions_total",
+                     "Changes of the sync group's state.", MetricType::Counter);
+  for (const vrrp::SyncGroupStatus& g : s.sync_groups) {
+    const Labels l = {{"sync_group", g.name}};
+    state.Add(l, static_cast<double>(g.state));
+    members.Add(l, static_cast<double>(g.members.size()));
+    faulted.Add(l, static_cast<double>(g.faulted_members.size()));
+    transitions.Add(l, static_cast<double>(g.transitions));
+  }
+  for (Family* f : {&state, &members, &faulted, &transitions}) {
+    out.push_back(f->Take());
+  }
+}
+
 // mehdy/keepalived-exporter's names and labels, from the same snapshot.
 void KeepalivedFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
   Family up("keepalived_up",
@@ -358,6 +454,7 @@ std::vector<MetricFamily> SpeakerCollector::Families(const Snapshot& snapshot,
                                                      double now) {
   std::vector<MetricFamily> out;
   SpeakerFamilies(snapshot, now, out);
+  NotificationFamilies(snapshot, out);
   if (keepalived_compat) KeepalivedFamilies(snapshot, out);
   TrackerFamilies(snapshot, keepalived_compat, out);
   return out;

@@ -97,6 +97,21 @@ Snapshot Fixed() {
                             [static_cast<size_t>(vrrp::ReceiveError::kVrId)] =
       9;
   s.send_errors = 1;
+  vrrp::SyncGroupStatus g;
+  g.name = "pair";
+  g.state = vrrp::State::kFault;
+  g.members = {"web", "legacy"};
+  g.faulted_members = {"legacy"};
+  g.transitions = 3;
+  s.sync_groups.push_back(g);
+  s.notifications.runs[{"exec", "success"}] = 4;
+  s.notifications.runs[{"exec", "timeout"}] = 1;
+  s.notifications.runs[{"webhook", "success"}] = 5;
+  s.notifications.runs[{"fifo", "written"}] = 5;
+  s.notifications.dropped["fifo"] = 2;
+  s.notifications.duration_seconds["exec"] = {1.5, 5};
+  s.notifications.last_duration["exec"] = std::chrono::milliseconds(250);
+  s.notifications.socket_clients = 1;
   return s;
 }
 

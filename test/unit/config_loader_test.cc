@@ -1029,3 +1029,131 @@ TEST(ConfigLoaderVirtualMac, BadVridReportsOnlyTheVrid) {
 
 }  // namespace
 }  // namespace vrrp
+
+namespace vrrp {
+namespace {
+
+constexpr char kNotifyConfig[] = R"(script_user: nobody
+notify_fifo: /run/vrrp/notify.fifo
+notify_socket: /run/vrrp/notify.sock
+webhooks:
+  - url: http://127.0.0.1:9000/vrrp
+    timeout: 2s
+    headers:
+      Authorization: Bearer abc
+instances:
+  - name: web
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.1]
+    notify:
+      master: [/usr/local/bin/hook, --to, master]
+      any: /usr/local/bin/any
+    notify_timeout: 500ms
+  - name: db
+    interface: eth0
+    vrid: 2
+    virtual_ipaddresses: [192.0.2.2]
+sync_groups:
+  - name: pair
+    instances: [web, db]
+    notify:
+      fault: /usr/local/bin/group-fault
+)";
+
+TEST(NotifyConfigTest, LoadsHooksStreamsWebhooksAndGroups) {
+  const Config config = Load(kNotifyConfig);
+  EXPECT_EQ(config.script_user, "nobody");
+  EXPECT_EQ(config.script_user_location.line, 1);
+  EXPECT_EQ(config.notifications.fifo, "/run/vrrp/notify.fifo");
+  EXPECT_EQ(config.notifications.socket, "/run/vrrp/notify.sock");
+  ASSERT_EQ(config.notifications.webhooks.size(), 1u);
+  const WebhookConfig& hook = config.notifications.webhooks[0];
+  EXPECT_EQ(hook.url, "http://127.0.0.1:9000/vrrp");
+  EXPECT_EQ(hook.timeout, 2s);
+  ASSERT_EQ(hook.headers.size(), 1u);
+  EXPECT_EQ(hook.headers[0].first, "Authorization");
+  EXPECT_EQ(hook.headers[0].second, "Bearer abc");
+
+  ASSERT_EQ(config.instances.size(), 2u);
+  const NotifyHooks& n = config.instances[0].notify;
+  ASSERT_TRUE(n.master.has_value());
+  EXPECT_THAT(n.master->argv,
+              ElementsAre("/usr/local/bin/hook", "--to", "master"));
+  EXPECT_EQ(n.master->location.line, 15);
+  ASSERT_TRUE(n.any.has_value());
+  EXPECT_THAT(n.any->argv, ElementsAre("/usr/local/bin/any"));
+  EXPECT_FALSE(n.backup.has_value());
+  EXPECT_EQ(n.timeout, 500ms);
+  EXPECT_TRUE(config.instances[1].notify.empty());
+  EXPECT_EQ(config.instances[1].notify.timeout, 10s);
+
+  ASSERT_EQ(config.sync_groups.size(), 1u);
+  EXPECT_EQ(config.sync_groups[0].name, "pair");
+  EXPECT_THAT(config.sync_groups[0].instances, ElementsAre("web", "db"));
+  ASSERT_TRUE(config.sync_groups[0].notify.fault.has_value());
+}
+
+constexpr char kTwoInstances[] = R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.1]
+  - name: b
+    interface: eth0
+    vrid: 2
+    virtual_ipaddresses: [192.0.2.2]
+)";
+
+TEST(NotifyConfigTest, BadValuesAreReportedWithFieldAndLine) {
+  const std::string base = kTwoInstances;
+  // Relative program: no PATH search.
+  EXPECT_THAT(Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.1]
+    notify:
+      master: notify.sh
+)"),
+              ElementsAre(ErrorAt("instances[0].notify.master", 7)));
+  EXPECT_THAT(Errors(R"(instances:
+  - name: a
+    interface: eth0
+    vrid: 1
+    virtual_ipaddresses: [192.0.2.1]
+    notify:
+      mastr: /bin/true
+    notify_timeout: 0s
+)"),
+              ElementsAre(ErrorAt("instances[0].notify.mastr", 7),
+                          ErrorAt("instances[0].notify_timeout", 8)));
+  EXPECT_THAT(Errors(base + "notify_fifo: relative\n"),
+              ElementsAre(ErrorAt("notify_fifo", 10)));
+  EXPECT_THAT(Errors(base + "webhooks:\n  - url: ftp://x\n    timeout: 2m\n"),
+              ElementsAre(ErrorAt("webhooks[0].url", 11),
+                          ErrorAt("webhooks[0].timeout", 12)));
+  EXPECT_THAT(
+      Errors(base +
+             "webhooks:\n  - url: http://x\n    headers: {\"a b\": c}\n"),
+      ElementsAre(ErrorAt("webhooks[0].headers", 12)));
+  EXPECT_THAT(Errors(base + "sync_groups:\n  - name: g\n    instances: [a]\n"),
+              ElementsAre(ErrorAt("sync_groups[0].instances", 12)));
+  EXPECT_THAT(
+      Errors(base + "sync_groups:\n  - name: g\n    instances: [a, nope]\n"),
+      ElementsAre(AllOf(ErrorAt("sync_groups[0].instances", 12),
+                        Field(&ConfigError::message, HasSubstr("nope")))));
+  EXPECT_THAT(Errors(base + "sync_groups:\n  - name: g\n    instances: [a, b]\n"
+                            "  - name: h\n    instances: [b, a]\n"),
+              ElementsAre(ErrorAt("sync_groups[1].instances", 14),
+                          ErrorAt("sync_groups[1].instances", 14)));
+  EXPECT_THAT(
+      Errors(base + "sync_groups:\n  - instances: [a, b]\n    oops: 1\n"),
+      ElementsAre(ErrorAt("sync_groups[0].name", 11),
+                  ErrorAt("sync_groups[0].oops", 12)));
+  EXPECT_THAT(Errors(base + "script_user: [root]\n"),
+              ElementsAre(ErrorAt("script_user", 10)));
+}
+
+}  // namespace
+}  // namespace vrrp

@@ -193,8 +193,17 @@ constexpr Choice<ShutdownMode> kShutdownModes[] = {
 constexpr Choice<AuthType> kAuthTypes[] = {{"none", AuthType::kNone},
                                            {"pass", AuthType::kSimplePassword}};
 
-constexpr std::string_view kTopLevelKeys[] = {"instances", "trackers",
-                                              "script_user"};
+constexpr std::string_view kTopLevelKeys[] = {
+    "instances", "script_user", "notify_fifo", "notify_socket",
+    "webhooks",  "sync_groups", "trackers"};
+constexpr std::string_view kNotifyKeys[] = {"master", "backup", "fault", "stop",
+                                            "any"};
+constexpr std::string_view kWebhookKeys[] = {"url", "timeout", "headers"};
+constexpr std::string_view kSyncGroupKeys[] = {"name", "instances", "notify",
+                                               "notify_timeout"};
+constexpr size_t kMaxCommandArgs = 64;
+constexpr Duration kMaxNotifyTimeout = 3600s;
+constexpr Duration kMaxWebhookTimeout = 60s;
 constexpr std::string_view kInstanceKeys[] = {"name",
                                               "interface",
                                               "vrid",
@@ -213,6 +222,9 @@ constexpr std::string_view kInstanceKeys[] = {"name",
                                               "announce",
                                               "virtual_mac",
                                               "virtual_mac_interface",
+                                              "notify",
+                                              "notify_timeout",
+
                                               "track",
                                               "peer_priorities"};
 // Every key a tracker may have; which ones a type takes is kTrackerTypeKeys.
@@ -438,6 +450,17 @@ class Loader {
   void WarnWeights(const Config& config);
   void Warning(const SourceLocation& where, std::string field,
                std::string message);
+
+  // Notifications (notify_config.h).
+  std::optional<Command> ReadCommand(const Entry& entry,
+                                     const std::string& field);
+  void LoadNotifyHooks(const Fields& fields, const std::string& path,
+                       NotifyHooks* hooks);
+  std::optional<std::string> ReadAbsolutePath(const Entry& entry,
+                                              const std::string& field);
+  void LoadWebhooks(const Entry& entry, NotificationConfig* config);
+  void LoadSyncGroups(const Entry& entry, Config* config);
+  bool ValidName(const std::string& name) const;
 
   std::string file_;
   std::vector<ConfigError> errors_;
@@ -927,6 +950,7 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
       }
     }
   }
+  LoadNotifyHooks(fields, path, &config.notify);
 
   if (errors_.size() != errors_before) return std::nullopt;
   return config;
@@ -1798,21 +1822,12 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
   }
   if (!root.IsMap()) {
     Error(root.Mark(), "",
-          "the top level must be a map with the keys instances: (and "
-          "optionally trackers:, script_user:), got " +
+          "the top level must be a map with the key instances: (and "
+          "optionally trackers:, script_user:, notify_fifo:, ...), got " +
               Describe(root));
     return Err(TakeErrors());
   }
   const Fields fields = ReadMap(root, "", kTopLevelKeys);
-  if (const Entry* e = Find(fields, "script_user")) {
-    if (auto user = ReadString(*e, "script_user")) {
-      if (user->empty()) {
-        Error(e->mark(), "script_user", "must not be empty");
-      } else {
-        config.script_user = *user;
-      }
-    }
-  }
   if (const Entry* e = Find(fields, "trackers")) LoadTrackers(*e, &config);
   const Entry* instances = Find(fields, "instances");
   std::vector<InstanceKeys> keys;
@@ -1837,6 +1852,33 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
   CheckAcrossInstances(keys);
   ResolveTracks(&config, keys);
 
+  if (const Entry* e = Find(fields, "script_user")) {
+    auto user = ReadString(*e, "script_user");
+    if (user && !user->empty()) {
+      config.script_user = *user;
+      config.script_user_location = Where(e->mark());
+    } else if (user) {
+      Error(e->mark(), "script_user", "must be a user name, got \"\"");
+    }
+  }
+  if (const Entry* e = Find(fields, "notify_fifo")) {
+    config.notifications.fifo = ReadAbsolutePath(*e, "notify_fifo");
+  }
+  if (const Entry* e = Find(fields, "notify_socket")) {
+    config.notifications.socket = ReadAbsolutePath(*e, "notify_socket");
+  }
+  if (config.notifications.fifo && config.notifications.socket &&
+      *config.notifications.fifo == *config.notifications.socket) {
+    Error(Find(fields, "notify_socket")->mark(), "notify_socket",
+          "is the same path as notify_fifo");
+  }
+  if (const Entry* e = Find(fields, "webhooks")) {
+    LoadWebhooks(*e, &config.notifications);
+  }
+  if (const Entry* e = Find(fields, "sync_groups")) {
+    LoadSyncGroups(*e, &config);
+  }
+
   if (!errors_.empty()) return Err(TakeErrors());
   WarnWeights(config);
   std::stable_sort(warnings_.begin(), warnings_.end(),
@@ -1846,6 +1888,287 @@ Result<Config, std::vector<ConfigError>> Loader::Load(std::string_view yaml) {
                    });
   config.warnings = std::move(warnings_);
   return config;
+}
+
+bool Loader::ValidName(const std::string& name) const {
+  return !name.empty() && name.size() <= kMaxNameLength &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  IsDigit(c) || c == '_' || c == '.' || c == '-';
+         });
+}
+
+std::optional<std::string> Loader::ReadAbsolutePath(const Entry& entry,
+                                                    const std::string& field) {
+  auto path = ReadString(entry, field);
+  if (!path) return std::nullopt;
+  if (path->empty() || (*path)[0] != '/' ||
+      path->find('\0') != std::string::npos) {
+    Error(entry.mark(), field, "must be an absolute path, got " + Quote(*path));
+    return std::nullopt;
+  }
+  return path;
+}
+
+// A command is a list (argv) or a single string naming the program alone:
+// a string is never split on spaces, so there is no quoting to get wrong.
+std::optional<Command> Loader::ReadCommand(const Entry& entry,
+                                           const std::string& field) {
+  Command command;
+  command.location = Where(entry.mark());
+  if (entry.value.IsScalar()) {
+    command.argv.push_back(entry.value.Scalar());
+  } else if (entry.value.IsSequence() && entry.value.size() > 0 &&
+             entry.value.size() <= kMaxCommandArgs) {
+    for (const YAML::Node& arg : entry.value) {
+      if (!arg.IsScalar()) {
+        Error(arg.Mark(), field,
+              "arguments must be strings, got " + Describe(arg));
+        return std::nullopt;
+      }
+      command.argv.push_back(arg.Scalar());
+    }
+  } else {
+    Error(entry.mark(), field,
+          "must be a program path or a list [program, arg, ...] of 1.." +
+              std::to_string(kMaxCommandArgs) + " strings, got " +
+              Describe(entry.value));
+    return std::nullopt;
+  }
+  for (const std::string& arg : command.argv) {
+    if (arg.find('\0') != std::string::npos) {
+      Error(entry.mark(), field, "arguments cannot contain NUL bytes");
+      return std::nullopt;
+    }
+  }
+  if (command.argv[0].empty() || command.argv[0][0] != '/') {
+    Error(entry.mark(), field,
+          "the program must be an absolute path (there is no PATH search and "
+          "no shell), got " +
+              Quote(command.argv[0]));
+    return std::nullopt;
+  }
+  return command;
+}
+
+void Loader::LoadNotifyHooks(const Fields& fields, const std::string& path,
+                             NotifyHooks* hooks) {
+  if (const Entry* e = Find(fields, "notify")) {
+    const std::string field = Path(path, "notify");
+    if (!e->value.IsMap()) {
+      Error(e->mark(), field,
+            "must be a map of hooks (master:, backup:, fault:, stop:, any:), "
+            "got " +
+                Describe(e->value));
+    } else {
+      const Fields hook_fields = ReadMap(e->value, field, kNotifyKeys);
+      std::pair<std::string_view, std::optional<Command>*> slots[] = {
+          {"master", &hooks->master},
+          {"backup", &hooks->backup},
+          {"fault", &hooks->fault},
+          {"stop", &hooks->stop},
+          {"any", &hooks->any}};
+      for (auto& [key, slot] : slots) {
+        if (const Entry* h = Find(hook_fields, key)) {
+          *slot = ReadCommand(*h, Path(field, key));
+        }
+      }
+    }
+  }
+  if (const Entry* e = Find(fields, "notify_timeout")) {
+    const std::string field = Path(path, "notify_timeout");
+    if (auto d = ReadDuration(*e, field)) {
+      if (*d <= Duration::zero() || *d > kMaxNotifyTimeout) {
+        Error(e->mark(), field,
+              "must be more than 0 and at most 1h, got " +
+                  Quote(e->value.Scalar()));
+      } else {
+        hooks->timeout = *d;
+      }
+    }
+  }
+}
+
+void Loader::LoadWebhooks(const Entry& entry, NotificationConfig* config) {
+  if (entry.value.IsNull()) return;
+  if (!entry.value.IsSequence()) {
+    Error(entry.mark(), "webhooks",
+          "must be a list of {url:, timeout:, headers:}, got " +
+              Describe(entry.value));
+    return;
+  }
+  size_t index = 0;
+  for (const YAML::Node& node : entry.value) {
+    const std::string path = Index("webhooks", index++);
+    if (!node.IsMap()) {
+      Error(node.Mark(), path,
+            "must be a map {url:, timeout:, headers:}, got " + Describe(node));
+      continue;
+    }
+    const Fields fields = ReadMap(node, path, kWebhookKeys);
+    WebhookConfig hook;
+    hook.location = Where(node.Mark());
+    bool ok = true;
+    if (const Entry* e = Find(fields, "url")) {
+      auto url = ReadString(*e, Path(path, "url"));
+      const bool scheme =
+          url && (url->starts_with("http://") || url->starts_with("https://"));
+      const bool clean =
+          url && std::all_of(url->begin(), url->end(),
+                             [](char c) { return c > ' ' && c < 0x7f; });
+      if (scheme && clean && url->size() <= 2048) {
+        hook.url = *url;
+      } else {
+        ok = false;
+        if (url) {
+          Error(e->mark(), Path(path, "url"),
+                "must be an http:// or https:// URL without spaces, got " +
+                    Quote(*url));
+        }
+      }
+    } else {
+      ok = false;
+      Error(node.Mark(), Path(path, "url"), "is required");
+    }
+    if (const Entry* e = Find(fields, "timeout")) {
+      if (auto d = ReadDuration(*e, Path(path, "timeout"))) {
+        if (*d <= Duration::zero() || *d > kMaxWebhookTimeout) {
+          ok = false;
+          Error(e->mark(), Path(path, "timeout"),
+                "must be more than 0 and at most 60s, got " +
+                    Quote(e->value.Scalar()));
+        } else {
+          hook.timeout = *d;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (const Entry* e = Find(fields, "headers")) {
+      const std::string field = Path(path, "headers");
+      if (!e->value.IsMap()) {
+        ok = false;
+        Error(e->mark(), field,
+              "must be a map of header names to values, got " +
+                  Describe(e->value));
+      } else {
+        for (const auto& pair : e->value) {
+          const YAML::Node key = pair.first;
+          const YAML::Node value = pair.second;
+          // RFC 9110 §5.1 field names are tokens; values must not be able
+          // to inject another header line.
+          const bool name_ok =
+              key.IsScalar() && !key.Scalar().empty() &&
+              std::all_of(key.Scalar().begin(), key.Scalar().end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       IsDigit(c) ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(c) !=
+                           std::string_view::npos;
+              });
+          const bool value_ok =
+              value.IsScalar() &&
+              std::all_of(value.Scalar().begin(), value.Scalar().end(),
+                          [](char c) { return c != '\r' && c != '\n' && c; });
+          if (!name_ok || !value_ok) {
+            ok = false;
+            Error(key.Mark(), field,
+                  "each header must be NAME: value (a token name, a value "
+                  "without line breaks), got " +
+                      Describe(key));
+            continue;
+          }
+          hook.headers.emplace_back(key.Scalar(), value.Scalar());
+        }
+      }
+    }
+    if (ok) config->webhooks.push_back(std::move(hook));
+  }
+}
+
+void Loader::LoadSyncGroups(const Entry& entry, Config* config) {
+  if (entry.value.IsNull()) return;
+  if (!entry.value.IsSequence()) {
+    Error(entry.mark(), "sync_groups",
+          "must be a list of {name:, instances:, notify:}, got " +
+              Describe(entry.value));
+    return;
+  }
+  // instance name -> the group that already claimed it
+  std::map<std::string, std::string> member_of;
+  std::map<std::string, int> group_lines;
+  size_t index = 0;
+  for (const YAML::Node& node : entry.value) {
+    const std::string path = Index("sync_groups", index++);
+    if (!node.IsMap()) {
+      Error(
+          node.Mark(), path,
+          "must be a map {name:, instances:, notify:}, got " + Describe(node));
+      continue;
+    }
+    const size_t errors_before = errors_.size();
+    const Fields fields = ReadMap(node, path, kSyncGroupKeys);
+    SyncGroupConfig group;
+    group.location = Where(node.Mark());
+    if (const Entry* e = Find(fields, "name")) {
+      auto name = ReadString(*e, Path(path, "name"));
+      if (name && ValidName(*name)) {
+        group.name = *name;
+        if (auto [it, fresh] =
+                group_lines.emplace(*name, Where(e->mark()).line);
+            !fresh) {
+          Error(e->mark(), Path(path, "name"),
+                "is already used by the sync group at line " +
+                    std::to_string(it->second));
+        }
+      } else if (name) {
+        Error(e->mark(), Path(path, "name"),
+              "must be 1..64 characters of A-Z, a-z, 0-9, '_', '.', '-', "
+              "got " +
+                  Quote(*name));
+      }
+    } else {
+      Error(node.Mark(), Path(path, "name"), "is required");
+    }
+    if (const Entry* e = Find(fields, "instances")) {
+      const std::string field = Path(path, "instances");
+      if (!e->value.IsSequence() || e->value.size() < 2) {
+        Error(e->mark(), field,
+              "must be a list of at least 2 instance names (a group of one "
+              "has nothing to synchronise), got " +
+                  Describe(e->value));
+      } else {
+        for (const YAML::Node& member : e->value) {
+          if (!member.IsScalar()) {
+            Error(member.Mark(), field,
+                  "must list instance names, got " + Describe(member));
+            continue;
+          }
+          const std::string& name = member.Scalar();
+          const bool known = std::any_of(
+              config->instances.begin(), config->instances.end(),
+              [&](const InstanceConfig& i) { return i.name == name; });
+          if (!known) {
+            Error(member.Mark(), field, "names no instance: " + Quote(name));
+            continue;
+          }
+          if (auto [it, fresh] = member_of.emplace(name, group.name); !fresh) {
+            Error(member.Mark(), field,
+                  Quote(name) + " is already in sync group " +
+                      Quote(it->second) +
+                      " (an instance can be in one group only)");
+            continue;
+          }
+          group.instances.push_back(name);
+        }
+      }
+    } else {
+      Error(node.Mark(), Path(path, "instances"), "is required");
+    }
+    LoadNotifyHooks(fields, path, &group.notify);
+    if (errors_.size() == errors_before) {
+      config->sync_groups.push_back(std::move(group));
+    }
+  }
 }
 
 }  // namespace

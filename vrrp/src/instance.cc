@@ -59,6 +59,8 @@ std::string_view ToString(TransitionReason reason) {
       return "source-address";
     case TransitionReason::kShutdown:
       return "shutdown";
+    case TransitionReason::kSyncGroup:
+      return "sync-group";
   }
   return "?";
 }
@@ -126,6 +128,8 @@ void Instance::Start() {
     why = TransitionReason::kInterfaceDown;
   } else if (fault_causes_ & kFaultTracker) {
     why = TransitionReason::kTracker;
+  } else if (fault_causes_ & kFaultSyncGroup) {
+    why = TransitionReason::kSyncGroup;
   }
   TransitionTo(State::kFault, why);
 }
@@ -463,6 +467,11 @@ void Instance::SetLinkUp(bool up) {
 void Instance::SetTrackerFault(bool fault) {
   UpdateFault(kFaultTracker, fault, TransitionReason::kTracker,
               TransitionReason::kTracker);
+}
+
+void Instance::SetSyncGroupFault(bool fault) {
+  UpdateFault(kFaultSyncGroup, fault, TransitionReason::kSyncGroup,
+              TransitionReason::kSyncGroup);
 }
 
 void Instance::SourceAddressChanged() {

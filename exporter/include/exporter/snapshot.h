@@ -17,6 +17,8 @@
 
 #include "vrrp/config.h"
 #include "vrrp/instance.h"
+#include "vrrp/notification_stats.h"
+#include "vrrp/sync_group.h"
 #include "vrrp/tracker.h"
 
 namespace vrrp::exporter {
@@ -66,6 +68,8 @@ struct Snapshot {
   uint64_t announce_errors = 0;
   uint64_t address_errors = 0;
   std::vector<TrackerSnapshot> trackers;
+  std::vector<vrrp::SyncGroupStatus> sync_groups;
+  vrrp::NotificationStats notifications;
 };
 
 // The latest published snapshot. The lock guards a pointer copy only.

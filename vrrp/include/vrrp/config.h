@@ -7,7 +7,9 @@
 
 #include "vrrp/announcement_schedule.h"
 #include "vrrp/ip_address.h"
+#include "vrrp/notify_config.h"
 #include "vrrp/packet.h"
+#include "vrrp/source_location.h"
 #include "vrrp/time.h"
 
 namespace vrrp {
@@ -22,13 +24,6 @@ std::string_view ToString(ShutdownMode mode);
 struct UnicastConfig {
   std::optional<IpAddress> source;  // nullopt: the interface's primary address
   std::vector<IpAddress> peers;
-};
-
-// Where a configuration value came from, for error messages.
-struct SourceLocation {
-  std::string file;
-  int line = 0;  // 1-based; 0 when unknown
-  int column = 0;
 };
 
 // What a tracker checks (see vrrp/tracker.h and the README's "Trackers").
@@ -120,6 +115,8 @@ struct InstanceConfig {
   // The macvlan's name when virtual_mac is set: as configured, or vrrp.VRID
   // (IPv4) / vrrp6.VRID (IPv6). Empty when virtual_mac is false.
   std::string virtual_mac_interface;
+  // Exec hooks on this instance's transitions (notify: and notify_timeout:).
+  NotifyHooks notify;
 
   // Trackers feeding the effective priority / Fault. Not part of
   // SameSettings: a reload re-evaluates them without re-creating the
@@ -150,10 +147,13 @@ struct ConfigWarning {
 struct Config {
   std::vector<InstanceConfig> instances;
   std::vector<TrackerConfig> trackers;
-  // Keepalived's script_user: who exec trackers run as when they name no
-  // user. Empty: the daemon's own user.
-  std::string script_user;
   std::vector<ConfigWarning> warnings;
+  // The user every script runs as (hooks and exec checks) unless one says
+  // otherwise; nullopt: the daemon's own user. Keepalived's script_user.
+  std::optional<std::string> script_user;
+  SourceLocation script_user_location;
+  NotificationConfig notifications;  // FIFO, socket, webhooks
+  std::vector<SyncGroupConfig> sync_groups;
   std::string file;
 };
 

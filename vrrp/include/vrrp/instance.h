@@ -46,6 +46,7 @@ enum class TransitionReason : uint8_t {
   kNoSourceAddress,  // no primary / link-local / unicast source address
   kSourceAddress,    // the source address came back
   kShutdown,         // §6.4.2 / §6.4.3 Shutdown event
+  kSyncGroup,        // another member of its sync group entered / left Fault
 };
 
 std::string_view ToString(State state);
@@ -152,6 +153,15 @@ class Instance {
   void SetLinkUp(bool up);
   // A tracker with weight 0 (or a sync group) demands Fault.
   void SetTrackerFault(bool fault);
+  // Another member of the instance's sync group is in Fault for a reason of
+  // its own: this one is held in Fault too (a separate cause, so trackers
+  // and sync groups never clear each other's demand).
+  void SetSyncGroupFault(bool fault);
+  // In Fault (or would be, once started) for a cause other than its sync
+  // group: what makes the rest of the group follow.
+  bool HasOwnFault() const {
+    return (fault_causes_ & static_cast<uint8_t>(~kFaultSyncGroup)) != 0;
+  }
   // Sum of the weights of failing/succeeding trackers; effective priority is
   // base + delta clamped to 1..254 (the owner stays 255).
   void SetPriorityDelta(int delta);
@@ -170,6 +180,7 @@ class Instance {
     kFaultLinkDown = 1,
     kFaultTracker = 2,
     kFaultNoSource = 4,
+    kFaultSyncGroup = 8,
   };
 
   void TransitionTo(State to, TransitionReason reason,

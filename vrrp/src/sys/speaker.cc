@@ -963,6 +963,13 @@ void Speaker::Shutdown(std::function<void()> done) {
   }
 }
 
+Instance* Speaker::Find(const std::string& name) {
+  for (const auto& m : instances_) {
+    if (!m->releasing && m->config.name == name) return m->instance.get();
+  }
+  return nullptr;
+}
+
 std::vector<InstanceStatus> Speaker::Status() const {
   std::vector<InstanceStatus> out;
   for (const auto& m : instances_) out.push_back(m->instance->Status());

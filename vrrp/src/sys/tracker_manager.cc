@@ -29,8 +29,7 @@ class FailingChecker : public Checker {
 std::optional<std::string> RunAsName(const TrackerConfig& t,
                                      const Config& config) {
   if (!t.user.empty()) return t.user;
-  if (!config.script_user.empty()) return config.script_user;
-  return std::nullopt;
+  return config.script_user;
 }
 
 }  // namespace
@@ -191,8 +190,12 @@ std::vector<ConfigError> CheckTrackerPrograms(const Config& config) {
     if (auto name = RunAsName(t, config)) {
       auto resolved = LookupUser(*name);
       if (!resolved.ok()) {
-        errors.push_back(ConfigError{t.location, "trackers." + t.name + ".user",
-                                     resolved.error()});
+        // An unknown script_user is reported once, by the notifications'
+        // check; a tracker's own user: here.
+        if (!t.user.empty()) {
+          errors.push_back(ConfigError{
+              t.location, "trackers." + t.name + ".user", resolved.error()});
+        }
         continue;
       }
       user = resolved.value();

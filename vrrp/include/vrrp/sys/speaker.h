@@ -71,6 +71,9 @@ class Speaker {
   void Shutdown(std::function<void()> done);
 
   std::vector<InstanceStatus> Status() const;
+  // The running (not releasing) instance called `name`, or null. For sync
+  // groups and trackers, which act on instances between events.
+  Instance* Find(const std::string& name);
   const SpeakerStats& stats() const { return stats_; }
   // Trackers (nullptr before Start) and what each instance's track: list
   // amounts to, by instance name.
