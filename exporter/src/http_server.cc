@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "openssl_shim.h"
+
 namespace vrrp::exporter {
 
 namespace {
@@ -236,7 +238,16 @@ class CombinedPem {
 // first server's options decide (mg_start's legacy init), and a plain-HTTP
 // first server would leave later HTTPS servers without OpenSSL.
 unsigned CivetwebFeatures() {
-  static const unsigned features = mg_init_library(MG_FEATURES_TLS);
+  static const unsigned features = [] {
+    // The shims civetweb loads OpenSSL 3 through (exporter/openssl_shim):
+    // calling into them keeps them linked, and proves they are the loaded
+    // libssl.so and libcrypto.so before civetweb dlopen()s those names.
+    if (vrrp_exporter_libcrypto_shim() != 1 ||
+        vrrp_exporter_libssl_shim() != 1) {
+      return mg_init_library(0);
+    }
+    return mg_init_library(MG_FEATURES_TLS);
+  }();
   return features;
 }
 
@@ -346,13 +357,15 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
       // Checked here because civetweb would not stop us: after a failed
       // OpenSSL load its next attempt reports success (a reference count is
       // already up), the server starts, and the first handshake calls a
-      // null function pointer. Debian 12's civetweb 1.15 gets here: built
-      // for the OpenSSL 1.1 API, it looks up SSL_get_peer_certificate,
-      // which OpenSSL 3 no longer exports (civetweb/civetweb#1334).
+      // null function pointer. Debian 12's civetweb 1.15 would get here
+      // without exporter/openssl_shim: built for the OpenSSL 1.1 API, it
+      // looks up SSL_get_peer_certificate, which OpenSSL 3 no longer exports
+      // (civetweb/civetweb#1334).
       return Err("cannot serve HTTPS on " + addresses +
-                 ": civetweb could not load OpenSSL (libssl.so, "
-                 "libcrypto.so); a civetweb built for the OpenSSL 1.1 API "
-                 "cannot use OpenSSL 3 (civetweb/civetweb#1334)");
+                 ": civetweb could not load OpenSSL through libssl.so and "
+                 "libcrypto.so (vrrp_exporter's shims in "
+                 "lib/vrrp_exporter/; is LD_LIBRARY_PATH pointing elsewhere? "
+                 "civetweb/civetweb#1334)");
     }
 
     std::vector<std::string> civet_options = {
