@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -421,6 +423,7 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
     // paths, which must be authenticated too.
     callbacks.begin_request = &HttpServer::BeginRequest;
     callbacks.log_message = &HttpServer::LogMessage;
+    callbacks.init_thread = &HttpServer::InitThread;
 
     std::vector<std::string> messages;
     t_startup_messages = &messages;
@@ -488,6 +491,22 @@ int HttpServer::BeginRequest(mg_connection* conn) {
     }
     return 500;
   }
+}
+
+void* HttpServer::InitThread(const mg_context*, int) {
+  // Server threads inherit the scheduling of the thread that started the
+  // server, which is real-time when the daemon runs with
+  // --vrrp.realtime-priority. A burst of scrapes at the same real-time
+  // priority as the event loop would hold the advertisement timer off a CPU
+  // (SCHED_RR slices are 100 ms), so HTTP always runs at normal priority.
+  int policy = SCHED_OTHER;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 &&
+      policy != SCHED_OTHER) {
+    param = sched_param{};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+  }
+  return nullptr;
 }
 
 int HttpServer::LogMessage(const mg_connection* conn, const char* message) {

@@ -3,6 +3,8 @@
 #include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -351,6 +353,28 @@ TEST(HttpServerTest, BadListenAddresses) {
   ipv6.listen_addresses = {"[::1]:0"};
   EXPECT_THAT(HttpServer::Start(std::move(ipv6)).error(), HasSubstr("IPv6"));
   EXPECT_THAT(HttpServer::Start({}).error(), HasSubstr("no listen address"));
+}
+
+// The daemon may run its event loop at real-time priority
+// (--vrrp.realtime-priority) and starts the server from that thread; the
+// server threads must not inherit it, or scrapes would compete with the
+// advertisement timer as equals. Needs root (SCHED_RR).
+TEST(HttpServerTest, ServerThreadsAreNeverRealTime) {
+  sched_param rt{};
+  rt.sched_priority = 1;
+  ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_RR, &rt), 0)
+      << "needs root (CAP_SYS_NICE) to test real-time inheritance";
+  HttpServer::Options options;
+  auto server = StartOrFail(std::move(options));
+  sched_param normal{};
+  ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal), 0);
+  ASSERT_NE(server, nullptr);
+  server->Handle("/policy", Method::kGet, [](const Request&) {
+    return Text(std::to_string(sched_getscheduler(0)));
+  });
+  const CurlResult result = Curl("", Url(*server, "/policy"));
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.body, std::to_string(SCHED_OTHER));
 }
 
 TEST(HttpServerTest, StopClosesThePort) {
