@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "integration/lab.h"
@@ -154,6 +155,39 @@ TEST_F(PrometheusTest, ScrapesTwoSpeakersThroughAFailover) {
       prom->WaitForValue("up{instance=\"" + Target(2) + "\"}", 0, seconds(10)));
   EXPECT_TRUE(
       prom->WaitForValue("up{instance=\"" + Target(1) + "\"}", 1, seconds(5)));
+
+  // Our Grafana dashboard (dashboards/vrrp_exporter.json): every panel's
+  // query is valid PromQL and, but for the receive-error panels (filtered
+  // with "> 0", empty while nothing is refused), has data; so do its
+  // variables' label_values() metrics.
+  std::ifstream file(std::string(VRRP_SOURCE_DIR) +
+                     "/dashboards/vrrp_exporter.json");
+  const auto dashboard = nlohmann::json::parse(file, nullptr, false);
+  ASSERT_FALSE(dashboard.is_discarded());
+  int queries = 0;
+  for (const auto& panel : dashboard["panels"]) {
+    for (const auto& target : panel["targets"]) {
+      std::string expr = target["expr"].get<std::string>();
+      for (const auto& [var, value] :
+           {std::pair<std::string, std::string>{"$instance", ".*"},
+            {"$vrrp_instance", ".*"},
+            {"$__rate_interval", "2s"}}) {
+        for (size_t at; (at = expr.find(var)) != std::string::npos;) {
+          expr.replace(at, var.size(), value);
+        }
+      }
+      ++queries;
+      if (expr.find("> 0") != std::string::npos) {
+        EXPECT_NO_THROW(prom->Query(expr)) << expr;
+        continue;
+      }
+      EXPECT_TRUE(prom->WaitFor(
+          expr, [](const auto& r) { return !r.empty(); }, seconds(10)))
+          << panel["title"] << ": " << expr;
+    }
+  }
+  EXPECT_GE(queries, 10);
+  EXPECT_FALSE(prom->Query("vrrp_instance_info").empty());
 }
 
 // TLS and basic auth from a web-config, checked with curl and scraped by a
