@@ -190,8 +190,8 @@ TEST_F(PrometheusTest, ScrapesTwoSpeakersThroughAFailover) {
   EXPECT_FALSE(prom->Query("vrrp_instance_info").empty());
 }
 
-// TLS and basic auth from a web-config, checked with curl and scraped by a
-// Prometheus in the same namespace (over the node's loopback).
+// TLS, mutual TLS and basic auth from a web-config, checked with curl and
+// scraped by a Prometheus in the same namespace (over the node's loopback).
 TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
   Lab lab(1, /*with_client=*/false);
   MakeTestCertificates(lab.dir());
@@ -200,6 +200,8 @@ TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
   std::ofstream(web) << "tls_server_config:\n"
                         "  cert_file: server.crt\n"
                         "  key_file: server.key\n"
+                        "  client_auth_type: RequireAndVerifyClientCert\n"
+                        "  client_ca_file: ca.crt\n"
                         "basic_auth_users:\n"
                         "  prometheus: "
                      << BcryptHash("s3cret") << "\n";
@@ -207,7 +209,10 @@ TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
       lab, 1, SpeakerConfig({Inst(100)}), {},
       {"--web.listen-address", "127.0.0.1:9687", "--web.config.file", web});
   const NetNs& ns = lab.node(1);
-  const std::string ca = "--cacert " + ShellQuote(lab.dir() + "/ca.crt") + " ";
+  const std::string ca = "--cacert " + ShellQuote(lab.dir() + "/ca.crt") +
+                         " --cert " + ShellQuote(lab.dir() + "/client.crt") +
+                         " --key " + ShellQuote(lab.dir() + "/client.key") +
+                         " ";
   const std::string url = "https://127.0.0.1:9687/metrics";
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -227,13 +232,23 @@ TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
       Curl(ns, code + "-u prometheus:s3cret http://127.0.0.1:9687/metrics"),
       "000");
   // Nor does a client that does not trust the test CA.
-  EXPECT_EQ(Curl(ns, code + "-u prometheus:s3cret " + url), "000");
+  EXPECT_EQ(Curl(ns, code + "-u prometheus:s3cret --cert " +
+                         ShellQuote(lab.dir() + "/client.crt") + " --key " +
+                         ShellQuote(lab.dir() + "/client.key") + " " + url),
+            "000");
+  // Nor one without a client certificate.
+  EXPECT_EQ(Curl(ns, code + "-u prometheus:s3cret --cacert " +
+                         ShellQuote(lab.dir() + "/ca.crt") + " " + url),
+            "000");
 
-  const std::string tls =
+  const std::string server_ca =
       "    scheme: https\n"
       "    tls_config:\n"
       "      ca_file: " +
       lab.dir() + "/ca.crt\n";
+  const std::string tls = server_ca + "      cert_file: " + lab.dir() +
+                          "/client.crt\n      key_file: " + lab.dir() +
+                          "/client.key\n";
   auto prom = Prometheus::Start(
       lab, ns, "prometheus",
       StaticJob("good", {"127.0.0.1:9687"},
@@ -242,6 +257,9 @@ TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
           StaticJob("wrong-password", {"127.0.0.1:9687"},
                     tls + "    basic_auth:\n      username: prometheus\n"
                           "      password: guess\n") +
+          StaticJob("no-client-cert", {"127.0.0.1:9687"},
+                    server_ca + "    basic_auth:\n      username: prometheus\n"
+                                "      password: s3cret\n") +
           StaticJob("plain-http", {"127.0.0.1:9687"},
                     "    basic_auth:\n      username: prometheus\n"
                     "      password: s3cret\n"));
@@ -251,14 +269,15 @@ TEST_F(PrometheusTest, ScrapesOverTlsWithBasicAuth) {
       prom->WaitForValue("vrrp_instance_state{job=\"good\"}", 2, seconds(20)));
   EXPECT_TRUE(prom->WaitForValue("up{job=\"wrong-password\"}", 0, seconds(20)));
   EXPECT_TRUE(prom->WaitForValue("up{job=\"plain-http\"}", 0, seconds(20)));
+  EXPECT_TRUE(prom->WaitForValue("up{job=\"no-client-cert\"}", 0, seconds(20)));
   EXPECT_TRUE(prom->Query("vrrp_instance_state{job!=\"good\"}").empty());
 }
 
 // The PromQL of mehdy/keepalived-exporter's Grafana dashboard
 // (grafana/dashboards/keepalived-exporter.json), with $instance taken from
 // its variable query label_values(keepalived_up, instance) and
-// $__rate_interval as Grafana sets it for this scrape interval (4 x 500 ms,
-// rounded up), run against our daemons' --metrics.keepalived-compat names.
+// $__rate_interval as Grafana sets it for this scrape interval (4 x 500 ms),
+// run against our daemons' --metrics.keepalived-compat names.
 TEST_F(PrometheusTest, KeepalivedExporterDashboardQueriesGetData) {
   Lab lab(2);
   const std::vector<std::string> compat = {"--metrics.keepalived-compat",
