@@ -17,6 +17,8 @@ packages=(
   iproute2 iputils-ping tcpdump keepalived procps
   # exporter tests: a real Prometheus (promtool too), curl, openssl
   prometheus curl openssl
+  # deployment files checked offline: docker-compose config, YAML
+  docker-compose python3 python3-yaml
 )
 
 if [ "$(id -u)" -ne 0 ]; then

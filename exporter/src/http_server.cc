@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include <exception>
 #include <filesystem>
 #include <system_error>
+
+#include "openssl_shim.h"
 
 namespace vrrp::exporter {
 
@@ -236,7 +240,16 @@ class CombinedPem {
 // first server's options decide (mg_start's legacy init), and a plain-HTTP
 // first server would leave later HTTPS servers without OpenSSL.
 unsigned CivetwebFeatures() {
-  static const unsigned features = mg_init_library(MG_FEATURES_TLS);
+  static const unsigned features = [] {
+    // The shims civetweb loads OpenSSL 3 through (exporter/openssl_shim):
+    // calling into them keeps them linked, and proves they are the loaded
+    // libssl.so and libcrypto.so before civetweb dlopen()s those names.
+    if (vrrp_exporter_libcrypto_shim() != 1 ||
+        vrrp_exporter_libssl_shim() != 1) {
+      return mg_init_library(0);
+    }
+    return mg_init_library(MG_FEATURES_TLS);
+  }();
   return features;
 }
 
@@ -346,13 +359,15 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
       // Checked here because civetweb would not stop us: after a failed
       // OpenSSL load its next attempt reports success (a reference count is
       // already up), the server starts, and the first handshake calls a
-      // null function pointer. Debian 12's civetweb 1.15 gets here: built
-      // for the OpenSSL 1.1 API, it looks up SSL_get_peer_certificate,
-      // which OpenSSL 3 no longer exports (civetweb/civetweb#1334).
+      // null function pointer. Debian 12's civetweb 1.15 would get here
+      // without exporter/openssl_shim: built for the OpenSSL 1.1 API, it
+      // looks up SSL_get_peer_certificate, which OpenSSL 3 no longer exports
+      // (civetweb/civetweb#1334).
       return Err("cannot serve HTTPS on " + addresses +
-                 ": civetweb could not load OpenSSL (libssl.so, "
-                 "libcrypto.so); a civetweb built for the OpenSSL 1.1 API "
-                 "cannot use OpenSSL 3 (civetweb/civetweb#1334)");
+                 ": civetweb could not load OpenSSL through libssl.so and "
+                 "libcrypto.so (vrrp_exporter's shims in "
+                 "lib/vrrp_exporter/; is LD_LIBRARY_PATH pointing elsewhere? "
+                 "civetweb/civetweb#1334)");
     }
 
     std::vector<std::string> civet_options = {
@@ -408,6 +423,7 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
     // paths, which must be authenticated too.
     callbacks.begin_request = &HttpServer::BeginRequest;
     callbacks.log_message = &HttpServer::LogMessage;
+    callbacks.init_thread = &HttpServer::InitThread;
 
     std::vector<std::string> messages;
     t_startup_messages = &messages;
@@ -475,6 +491,22 @@ int HttpServer::BeginRequest(mg_connection* conn) {
     }
     return 500;
   }
+}
+
+void* HttpServer::InitThread(const mg_context*, int) {
+  // Server threads inherit the scheduling of the thread that started the
+  // server, which is real-time when the daemon runs with
+  // --vrrp.realtime-priority. A burst of scrapes at the same real-time
+  // priority as the event loop would hold the advertisement timer off a CPU
+  // (SCHED_RR slices are 100 ms), so HTTP always runs at normal priority.
+  int policy = SCHED_OTHER;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 &&
+      policy != SCHED_OTHER) {
+    param = sched_param{};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+  }
+  return nullptr;
 }
 
 int HttpServer::LogMessage(const mg_connection* conn, const char* message) {

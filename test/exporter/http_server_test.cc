@@ -3,6 +3,8 @@
 #include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -353,6 +355,28 @@ TEST(HttpServerTest, BadListenAddresses) {
   EXPECT_THAT(HttpServer::Start({}).error(), HasSubstr("no listen address"));
 }
 
+// The daemon may run its event loop at real-time priority
+// (--vrrp.realtime-priority) and starts the server from that thread; the
+// server threads must not inherit it, or scrapes would compete with the
+// advertisement timer as equals. Needs root (SCHED_RR).
+TEST(HttpServerTest, ServerThreadsAreNeverRealTime) {
+  sched_param rt{};
+  rt.sched_priority = 1;
+  ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_RR, &rt), 0)
+      << "needs root (CAP_SYS_NICE) to test real-time inheritance";
+  HttpServer::Options options;
+  auto server = StartOrFail(std::move(options));
+  sched_param normal{};
+  ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal), 0);
+  ASSERT_NE(server, nullptr);
+  server->Handle("/policy", Method::kGet, [](const Request&) {
+    return Text(std::to_string(sched_getscheduler(0)));
+  });
+  const CurlResult result = Curl("", Url(*server, "/policy"));
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.body, std::to_string(SCHED_OTHER));
+}
+
 TEST(HttpServerTest, StopClosesThePort) {
   auto server = StartOrFail({});
   ASSERT_NE(server, nullptr);
@@ -500,22 +524,117 @@ class TlsTest : public ::testing::Test {
   TempDir dir_;
 };
 
-// Debian 12's libcivetweb cannot use OpenSSL 3 (civetweb/civetweb#1334):
-// Start must refuse TLS with an error that says so, rather than start a
-// server that crashes at the first handshake. When TLS works (a shim, or a
-// fixed civetweb), this test fails: replace it with the tests in
-// test/exporter/pending/http_tls_tests.inc.
-TEST_F(TlsTest, RefusedWithAClearErrorOnThisCivetweb) {
+TEST_F(TlsTest, HttpsWorksWithTheCertificate) {
+  auto server = Start("  cert_file: server.crt\n  key_file: server.key\n");
+  ASSERT_NE(server, nullptr);
+  const CurlResult result = Curl(CaCert(), Url(*server, "/metrics", "https"));
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.body, "secure\n");
+  // Without the CA, curl refuses the self-signed certificate: the server
+  // really presents the configured one.
+  EXPECT_NE(Curl("", Url(*server, "/metrics", "https")).exit_code, 0);
+}
+
+TEST_F(TlsTest, PlainHttpOnTheTlsPortFails) {
+  auto server = Start("  cert_file: server.crt\n  key_file: server.key\n");
+  ASSERT_NE(server, nullptr);
+  const CurlResult result = Curl("", Url(*server, "/metrics", "http"));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.status, 200);
+  EXPECT_THAT(result.body, Not(HasSubstr("secure")));
+}
+
+TEST_F(TlsTest, CombinedKeyFileIsNotLeftBehind) {
+  // The server writes cert+key to a private temporary file for civetweb and
+  // removes it once civetweb has loaded it.
+  const std::string tmp = dir_ / "tmp";
+  std::filesystem::create_directory(tmp);
+  const char* old_tmpdir = getenv("TMPDIR");
+  const std::string saved = old_tmpdir == nullptr ? "" : old_tmpdir;
+  setenv("TMPDIR", tmp.c_str(), 1);
+  auto server = Start("  cert_file: server.crt\n  key_file: server.key\n");
+  if (old_tmpdir == nullptr) {
+    unsetenv("TMPDIR");
+  } else {
+    setenv("TMPDIR", saved.c_str(), 1);
+  }
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  EXPECT_EQ(Curl(CaCert(), Url(*server, "/metrics", "https")).status, 200);
+}
+
+TEST_F(TlsTest, CertificateAndKeyInOneFile) {
+  MustRun("cat '" + (dir_ / "server.crt") + "' '" + (dir_ / "server.key") +
+          "' > '" + (dir_ / "both.pem") + "'");
+  auto server = Start("  cert_file: both.pem\n  key_file: both.pem\n");
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(Curl(CaCert(), Url(*server, "/metrics", "https")).status, 200);
+}
+
+TEST_F(TlsTest, MismatchedKeyFailsAtStart) {
+  MustRun("openssl genrsa -out '" + (dir_ / "other.key") + "' 2048");
   HttpServer::Options options;
-  options.listen_addresses = {"127.0.0.1:0"};
   options.web = LoadWeb(
-      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n",
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: other.key\n",
       dir_ / "web.yml");
-  ASSERT_TRUE(options.web.tls);
+  options.listen_addresses = {"127.0.0.1:0"};
   auto server = HttpServer::Start(std::move(options));
   ASSERT_FALSE(server.ok());
-  EXPECT_NE(server.error().find("civetweb/civetweb#1334"), std::string::npos)
-      << server.error();
+  EXPECT_THAT(server.error(), HasSubstr("127.0.0.1:0"));
+  EXPECT_THAT(server.error(), HasSubstr("mismatch"));
+}
+
+TEST_F(TlsTest, MinVersionTls13RefusesTls12) {
+  auto server = Start(
+      "  cert_file: server.crt\n  key_file: server.key\n"
+      "  min_version: TLS13\n");
+  ASSERT_NE(server, nullptr);
+  const std::string url = Url(*server, "/metrics", "https");
+  EXPECT_EQ(Curl(CaCert() + "--tlsv1.3", url).status, 200);
+  const CurlResult tls12 = Curl(CaCert() + "--tlsv1.2 --tls-max 1.2", url);
+  EXPECT_NE(tls12.exit_code, 0);
+  EXPECT_EQ(tls12.status, 0);
+}
+
+TEST_F(TlsTest, DefaultMinVersionAcceptsTls12) {
+  auto server = Start("  cert_file: server.crt\n  key_file: server.key\n");
+  ASSERT_NE(server, nullptr);
+  const std::string url = Url(*server, "/metrics", "https");
+  EXPECT_EQ(Curl(CaCert() + "--tlsv1.2 --tls-max 1.2", url).status, 200);
+  // And nothing older.
+  EXPECT_NE(Curl(CaCert() + "--tlsv1.1 --tls-max 1.1", url).exit_code, 0);
+}
+
+TEST_F(TlsTest, MutualTls) {
+  MakeClientCa("good");
+  MakeClientCa("evil");
+  auto server = Start(
+      "  cert_file: server.crt\n  key_file: server.key\n"
+      "  client_auth_type: RequireAndVerifyClientCert\n"
+      "  client_ca_file: good-ca.crt\n");
+  ASSERT_NE(server, nullptr);
+  const std::string url = Url(*server, "/metrics", "https");
+
+  const CurlResult without = Curl(CaCert(), url);
+  EXPECT_NE(without.exit_code, 0);
+  EXPECT_EQ(without.status, 0);
+
+  const CurlResult with =
+      Curl(CaCert() + "--cert '" + (dir_ / "good-client.crt") + "' --key '" +
+               (dir_ / "good-client.key") + "'",
+           url);
+  EXPECT_EQ(with.exit_code, 0);
+  EXPECT_EQ(with.status, 200);
+  EXPECT_EQ(with.body, "secure\n");
+
+  // A certificate from another CA is refused.
+  const CurlResult evil =
+      Curl(CaCert() + "--cert '" + (dir_ / "evil-client.crt") + "' --key '" +
+               (dir_ / "evil-client.key") + "'",
+           url);
+  EXPECT_NE(evil.exit_code, 0);
+  EXPECT_EQ(evil.status, 0);
 }
 
 }  // namespace

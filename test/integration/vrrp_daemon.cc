@@ -41,9 +41,10 @@ std::string SpeakerConfig(const std::vector<SpeakerInstance>& instances) {
   return y;
 }
 
-std::unique_ptr<VrrpDaemon> VrrpDaemon::Start(
-    const Lab& lab, int node, const std::string& yaml,
-    std::vector<std::string> wrapper) {
+std::unique_ptr<VrrpDaemon> VrrpDaemon::Start(const Lab& lab, int node,
+                                              const std::string& yaml,
+                                              std::vector<std::string> wrapper,
+                                              std::vector<std::string> flags) {
   auto d = std::unique_ptr<VrrpDaemon>(new VrrpDaemon);
   const std::string n = "n" + std::to_string(node);
   d->config_path_ = lab.dir() + "/vrrp-" + n + ".yml";
@@ -55,6 +56,7 @@ std::unique_ptr<VrrpDaemon> VrrpDaemon::Start(
         std::string("--log.level"), std::string("debug")}) {
     argv.push_back(a);
   }
+  for (auto& f : flags) argv.push_back(std::move(f));
   d->process_ = Process::Start(lab.node(node), argv, d->log_path_);
   return d;
 }

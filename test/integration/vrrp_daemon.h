@@ -36,10 +36,12 @@ class VrrpDaemon {
  public:
   // Writes lab.dir()/vrrp-nN.yml and starts the daemon in node N with
   // --log.level debug, logging to lab.dir()/vrrp-nN.log. `wrapper` is put
-  // before the binary (e.g. setpriv ... to drop privileges).
+  // before the binary (e.g. setpriv ... to drop privileges); `flags` after
+  // it (e.g. --web.listen-address ...).
   static std::unique_ptr<VrrpDaemon> Start(
       const Lab& lab, int node, const std::string& yaml,
-      std::vector<std::string> wrapper = {});
+      std::vector<std::string> wrapper = {},
+      std::vector<std::string> flags = {});
   // Rewrites the configuration file (for reload tests).
   void WriteConfig(const std::string& yaml);
   Process& process() { return *process_; }

@@ -23,6 +23,7 @@
 
 class CivetServer;
 struct mg_connection;
+struct mg_context;
 
 namespace vrrp::exporter {
 
@@ -109,6 +110,7 @@ class HttpServer {
 
   static int BeginRequest(mg_connection* conn);
   static int LogMessage(const mg_connection* conn, const char* message);
+  static void* InitThread(const mg_context* ctx, int thread_type);
   int Serve(mg_connection* conn);
   bool Authorized(mg_connection* conn, std::string* user) const;
   void Log(std::string_view message) const;

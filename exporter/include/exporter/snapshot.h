@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "exporter/pi_mutex.h"
 #include "vrrp/config.h"
 #include "vrrp/instance.h"
 #include "vrrp/notification_stats.h"
@@ -72,20 +73,21 @@ struct Snapshot {
   vrrp::NotificationStats notifications;
 };
 
-// The latest published snapshot. The lock guards a pointer copy only.
+// The latest published snapshot. The lock guards a pointer copy only, and
+// inherits priority (pi_mutex.h): a preempted scrape cannot hold the loop.
 class SnapshotStore {
  public:
   void Publish(std::shared_ptr<const Snapshot> snapshot) {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<PiMutex> l(mu_);
     latest_ = std::move(snapshot);
   }
   std::shared_ptr<const Snapshot> Latest() const {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<PiMutex> l(mu_);
     return latest_;
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable PiMutex mu_;
   std::shared_ptr<const Snapshot> latest_;
 };
 
