@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -243,6 +245,35 @@ TEST(WorkerChecker, ResultsArriveOnTheLoopThread) {
   EXPECT_TRUE(on_loop);
   EXPECT_EQ(t.status().value, 3);
   EXPECT_EQ(t.health(), TrackerHealth::kUp);
+}
+
+// A daemon under --vrrp.realtime-priority (SCHED_RR) runs its checks at
+// normal priority: a busy script must not share the CPU round-robin with
+// the advertisement timer.
+TEST(ExecCheck, ScriptsDoNotInheritRealTimeScheduling) {
+  ASSERT_EQ(::geteuid(), 0u) << "needs root (SCHED_RR)";
+  sched_param rt{};
+  rt.sched_priority = 1;
+  ASSERT_EQ(pthread_setschedparam(pthread_self(), SCHED_RR, &rt), 0);
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  TrackerConfig c;
+  c.name = "policy";
+  c.type = TrackerType::kExec;
+  // Field 41 of /proc/PID/stat is the scheduling policy (0: SCHED_OTHER).
+  c.command = {"/usr/bin/awk", "{ exit ($41 != 0) }", "/proc/self/stat"};
+  c.interval = 5s;
+  c.timeout = 5s;
+  ProcessRunner runner(**loop, Duration::zero());
+  Tracker t(c, **loop, MakeChecker(c, **loop, runner, std::nullopt),
+            [&](const Tracker&) { (*loop)->Stop(); });
+  t.Start();
+  auto guard = (*loop)->CreateTimer([&] { (*loop)->Stop(); });
+  guard->ArmAt((*loop)->Now() + 5s);
+  (*loop)->Run();
+  sched_param normal{};
+  pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
+  EXPECT_EQ(t.health(), TrackerHealth::kUp) << t.status().last_detail;
 }
 
 }  // namespace

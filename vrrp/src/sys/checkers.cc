@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -83,6 +85,10 @@ class WorkerChecker : public Checker {
   };
 
   static void Loop(std::shared_ptr<State> s) {
+    // Threads inherit the loop's SCHED_RR (--vrrp.realtime-priority); a
+    // check has no business competing with the advertisement timer.
+    sched_param normal{};
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
     while (true) {
       uint64_t generation;
       {

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -56,6 +57,11 @@ void CloseFd(int& fd) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  // Under --vrrp.realtime-priority the daemon is SCHED_RR and fork()
+  // passes that on: a script that spins would share the CPU round-robin
+  // with the advertisement timer. Scripts run at normal priority.
+  struct sched_param normal {};
+  ::sched_setscheduler(0, SCHED_OTHER, &normal);
   // A session (and so a process group) of its own: the timeout signals the
   // whole group, grandchildren included, and a terminal's signals for the
   // daemon never reach it.
