@@ -252,6 +252,24 @@ std::string LandingPage(const Snapshot* s, const RouteOptions& o) {
       h << "</td></tr>\n";
     }
     h << "</table>\n";
+    if (!s->trackers.empty()) {
+      h << "<h2>Trackers</h2>\n<table><tr><th>tracker</th><th>type</th>"
+           "<th>health</th><th>last check</th><th>checks</th></tr>\n";
+      for (const auto& t : s->trackers) {
+        const auto& st = t.status;
+        h << "<tr><td>" << Html(st.name) << "</td><td>" << ToString(st.type)
+          << "</td><td class=\""
+          << (st.health == TrackerHealth::kDown ? "Fault" : "") << "\">"
+          << ToString(st.health) << "</td><td>"
+          << (st.checks == 0
+                  ? std::string("none yet")
+                  : Html(st.last_detail.empty()
+                             ? std::string(st.last_ok ? "ok" : "failed")
+                             : st.last_detail))
+          << "</td><td>" << st.checks << "</td></tr>\n";
+      }
+      h << "</table>\n";
+    }
   }
   h << "</body></html>\n";
   return h.str();

@@ -169,6 +169,9 @@ TEST_F(TrackerLabTest, FailingHttpCheckMovesTheVipAndPreemptionBringsItBack) {
             " curl -s http://127.0.0.1:9687/api/v1/status");
   EXPECT_NE(status.find("\"priority_delta\": -150"), std::string::npos)
       << status;
+  const std::string page = ShOut("ip netns exec " + lab.node(2).name() +
+                                 " curl -s http://127.0.0.1:9687/");
+  EXPECT_NE(page.find("HTTP 503 (expected 200)"), std::string::npos) << page;
 
   health.SetHealthy(true);
   EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
