@@ -276,5 +276,39 @@ TEST(ExecCheck, ScriptsDoNotInheritRealTimeScheduling) {
   EXPECT_EQ(t.health(), TrackerHealth::kUp) << t.status().last_detail;
 }
 
+TEST(ExecCheck, RunsAsTheConfiguredUser) {
+  ASSERT_EQ(::geteuid(), 0u) << "needs root (to switch users)";
+  auto nobody = LookupUser("nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.error();
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  TrackerConfig c;
+  c.name = "whoami";
+  c.type = TrackerType::kExec;
+  // Succeeds only when the real, effective, saved and fs uids are nobody's.
+  c.command = {"/usr/bin/awk",
+               "/^Uid:/ { exit !($2 == " + std::to_string(nobody->uid) +
+                   " && $3 == $2 && $4 == $2 && $5 == $2) }",
+               "/proc/self/status"};
+  c.interval = 5s;
+  c.timeout = 5s;
+  ProcessRunner runner(**loop, Duration::zero());
+  Tracker t(c, **loop, MakeChecker(c, **loop, runner, nobody.value()),
+            [&](const Tracker&) { (*loop)->Stop(); });
+  t.Start();
+  auto guard = (*loop)->CreateTimer([&] { (*loop)->Stop(); });
+  guard->ArmAt((*loop)->Now() + 5s);
+  (*loop)->Run();
+  EXPECT_EQ(t.health(), TrackerHealth::kUp) << t.status().last_detail;
+  // And as root (no user) the same check fails: the test can fail.
+  Tracker as_root(c, **loop, MakeChecker(c, **loop, runner, std::nullopt),
+                  [&](const Tracker&) { (*loop)->Stop(); });
+  as_root.Start();
+  guard->ArmAt((*loop)->Now() + 5s);
+  (*loop)->Run();
+  EXPECT_EQ(as_root.health(), TrackerHealth::kDown);
+  EXPECT_EQ(as_root.status().last_failure, CheckFailure::kExitStatus);
+}
+
 }  // namespace
 }  // namespace vrrp::sys
