@@ -38,20 +38,15 @@ void AppendDouble(std::string& out, double v) {
 }
 
 void AppendLabelValue(std::string& out, const std::string& v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
+  // Runs without a character to escape (nearly always all of it) in one
+  // append: byte by byte was a third of a 1000-instance rendering.
+  size_t from = 0;
+  for (;;) {
+    const size_t at = v.find_first_of("\\\"\n", from);
+    out.append(v, from, at == std::string::npos ? std::string::npos : at - from);
+    if (at == std::string::npos) return;
+    out += v[at] == '\n' ? "\\n" : v[at] == '"' ? "\\\"" : "\\\\";
+    from = at + 1;
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "exporter/speaker_collector.h"
 #include "exporter/text_format.h"
@@ -18,6 +19,7 @@ namespace {
 
 using vrrp::IpAddress;
 using vrrp::IpPrefix;
+using namespace std::chrono_literals;
 
 std::shared_ptr<Snapshot> Sample(uint64_t sent) {
   auto s = std::make_shared<Snapshot>();
@@ -160,6 +162,52 @@ TEST(MetricsBody, ANewSnapshotIsRenderedAnew) {
   EXPECT_EQ(Gunzip(b.bytes),
             prometheus::TextSerializer().Serialize(
                 SpeakerCollector::Families(*next, true, 1700000001)));
+}
+
+TEST(MetricsBody, FrequentScrapesGetTheLastRenderingWhileTheNewestRenders) {
+  MetricsBody body(Options());
+  auto first = Sample(7);
+  const double t = first->taken_at_unix_seconds;
+  auto expose = [](const Snapshot& s, double now) {
+    return prometheus::TextSerializer().Serialize(
+        SpeakerCollector::Families(s, true, now));
+  };
+  body.Render(first, false, t + 0.05);
+  // 0.1 s newer (< kRenderEvery): answered from the first rendering, with
+  // the first snapshot's own age, and not rendered.
+  auto close = Sample(500);
+  close->taken_at_unix_seconds = t + 0.1;
+  EXPECT_EQ(body.Render(close, false, t + 0.15).bytes,
+            expose(*first, t + 0.15));
+  // 0.3 s newer (>= kRenderEvery), the first rendering 0.35 s old
+  // (< kMaxServedAge): answered from the first rendering, or from the new
+  // one if the worker was quicker; either way one snapshot, whole.
+  auto second = Sample(1000);
+  second->taken_at_unix_seconds = t + 0.3;
+  const std::string want_second = expose(*second, t + 0.35);
+  const auto now_body = body.Render(second, false, t + 0.35);
+  if (now_body.bytes != want_second) {
+    EXPECT_EQ(now_body.bytes, expose(*first, t + 0.35));
+  }
+  // The worker renders the second; later scrapes get it.
+  std::string got;
+  for (int k = 0; k < 1000 && got != want_second; ++k) {
+    got = body.Render(second, false, t + 0.35).bytes;
+    if (got != want_second) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(got == want_second) << "the worker never rendered the newest";
+}
+
+TEST(MetricsBody, AnOldRenderingIsNeverServedForANewSnapshot) {
+  MetricsBody body(Options());
+  auto first = Sample(7);
+  const double t = first->taken_at_unix_seconds;
+  body.Render(first, false, t);
+  auto second = Sample(1000);
+  second->taken_at_unix_seconds = t + 15;  // a scraper every 15 s
+  EXPECT_EQ(body.Render(second, false, t + 15.01).bytes,
+            prometheus::TextSerializer().Serialize(
+                SpeakerCollector::Families(*second, true, t + 15.01)));
 }
 
 TEST(MetricsBody, GzipBodyInflatesToThePlainOne) {
