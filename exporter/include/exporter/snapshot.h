@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "vrrp/config.h"
@@ -109,7 +110,10 @@ class MetricsObserver : public vrrp::InstanceObserver {
   const PerInstance* Find(const std::string& name) const;
 
  private:
-  std::map<std::string, PerInstance> by_name_;
+  // Hashed: OnAdvertTimerLateness looks an instance up on every
+  // advertisement (20 000 a second with 200 instances at 10 ms), where the
+  // ordered map's string comparisons showed in the master's profile.
+  std::unordered_map<std::string, PerInstance> by_name_;
 };
 
 // Passes every event to each observer in turn.
