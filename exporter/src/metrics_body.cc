@@ -1,5 +1,7 @@
 #include "exporter/metrics_body.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -130,6 +132,10 @@ void MetricsBody::Keep(std::shared_ptr<const Rendered> r) {
 }
 
 void MetricsBody::Work() {
+  // Below the scrape threads: a rendering ahead of need must not delay the
+  // scrapes it is for (on two cores, four scrapers and a 70 ms rendering
+  // made the p99). Best effort: without the privilege it stays as it is.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
     changed_.wait(l, [&] { return stop_ || (wanted_ && !rendering_); });
