@@ -82,8 +82,13 @@ struct MetricsBody::Rendered {
   std::string prefix;
   std::optional<prometheus::MetricFamily> age;
   std::string suffix;
+  // Kept only in the forms scrapes asked for: a gzip-only scraper
+  // (Prometheus) keeps 0.5 MB per 1000 instances instead of 10 MB of text.
+  bool plain = false;              // prefix and suffix kept
   std::optional<Piece> prefix_gz;  // set when rendered for a gzip scrape
   std::optional<Piece> suffix_gz;
+
+  bool Has(bool gzip) const { return gzip ? prefix_gz.has_value() : plain; }
 };
 
 MetricsBody::~MetricsBody() {
@@ -96,7 +101,7 @@ MetricsBody::~MetricsBody() {
 }
 
 std::shared_ptr<const MetricsBody::Rendered> MetricsBody::RenderSnapshot(
-    std::shared_ptr<const Snapshot> latest, bool gzip) const {
+    std::shared_ptr<const Snapshot> latest, bool plain, bool gzip) const {
   auto r = std::make_shared<Rendered>();
   r->snapshot = latest;
   if (latest) {
@@ -117,6 +122,11 @@ std::shared_ptr<const MetricsBody::Rendered> MetricsBody::RenderSnapshot(
   if (gzip) {
     r->prefix_gz = Deflate(r->prefix, false);
     r->suffix_gz = Deflate(r->suffix, false);
+  }
+  r->plain = plain;
+  if (!plain) {
+    std::string().swap(r->prefix);
+    std::string().swap(r->suffix);
   }
   return r;
 }
@@ -142,15 +152,17 @@ void MetricsBody::Work() {
     if (stop_) return;
     auto want = std::move(wanted_);
     const bool gzip = wanted_gzip_;
+    const bool plain = wanted_plain_;
     wanted_.reset();
-    if (cached_ && cached_->snapshot == want && (!gzip || cached_->prefix_gz)) {
+    if (cached_ && cached_->snapshot == want && (!gzip || cached_->Has(true)) &&
+        (!plain || cached_->Has(false))) {
       continue;
     }
     rendering_ = true;
     l.unlock();
     std::shared_ptr<const Rendered> r;
     try {
-      r = RenderSnapshot(want, gzip);
+      r = RenderSnapshot(want, plain, gzip);
     } catch (...) {
       // Out of memory or a zlib failure: the next scrape that needs a
       // rendering makes it itself and reports the error.
@@ -166,7 +178,7 @@ std::shared_ptr<const MetricsBody::Rendered> MetricsBody::Get(
     std::shared_ptr<const Snapshot> latest, bool gzip, double now) {
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
-    const bool usable = cached_ && (!gzip || cached_->prefix_gz);
+    const bool usable = cached_ && cached_->Has(gzip);
     if (usable && cached_->snapshot == latest) return cached_;
     // A rendering of a snapshot at most kMaxServedAge old: answer with it
     // at once and let the worker render the newest for the next scrapes,
@@ -182,7 +194,9 @@ std::shared_ptr<const MetricsBody::Rendered> MetricsBody::Get(
               cached_->snapshot->taken_at_unix_seconds >=
           std::chrono::duration<double>(kRenderEvery).count()) {
         wanted_ = latest;
-        wanted_gzip_ = gzip || cached_->prefix_gz.has_value();
+        // The forms the scrapes use: this one and those kept so far.
+        wanted_gzip_ = gzip || cached_->Has(true);
+        wanted_plain_ = !gzip || cached_->Has(false);
         if (!worker_.joinable()) worker_ = std::thread([this] { Work(); });
         changed_.notify_all();
       }
@@ -193,11 +207,15 @@ std::shared_ptr<const MetricsBody::Rendered> MetricsBody::Get(
     if (!rendering_) break;
     changed_.wait(l);
   }
+  // This form, and the other one too if the last rendering had it (so
+  // that alternating scrapers do not render in turn).
+  const bool plain = !gzip || (cached_ && cached_->Has(false));
+  const bool deflate = gzip || (cached_ && cached_->Has(true));
   rendering_ = true;
   l.unlock();
   std::shared_ptr<const Rendered> r;
   try {
-    r = RenderSnapshot(latest, gzip);
+    r = RenderSnapshot(latest, plain, deflate);
   } catch (...) {
     l.lock();
     rendering_ = false;

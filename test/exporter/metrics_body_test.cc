@@ -210,6 +210,21 @@ TEST(MetricsBody, AnOldRenderingIsNeverServedForANewSnapshot) {
                 SpeakerCollector::Families(*second, true, t + 15.01)));
 }
 
+TEST(MetricsBody, PlainAndGzipScrapersOfOneSnapshotEachGetTheirForm) {
+  MetricsBody body(Options());
+  auto snap = Sample(7);
+  const double t = snap->taken_at_unix_seconds;
+  auto expose = [&](double now) {
+    return prometheus::TextSerializer().Serialize(
+        SpeakerCollector::Families(*snap, true, now));
+  };
+  // The gzip-only rendering keeps no text; a plain scrape renders it again.
+  EXPECT_EQ(Gunzip(body.Render(snap, true, t + 0.05).bytes), expose(t + 0.05));
+  EXPECT_EQ(body.Render(snap, false, t + 0.1).bytes, expose(t + 0.1));
+  EXPECT_EQ(Gunzip(body.Render(snap, true, t + 0.15).bytes), expose(t + 0.15));
+  EXPECT_EQ(body.Render(snap, false, t + 0.2).bytes, expose(t + 0.2));
+}
+
 TEST(MetricsBody, GzipBodyInflatesToThePlainOne) {
   for (bool own_metrics : {false, true}) {
     auto o = Options();

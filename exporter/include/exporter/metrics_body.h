@@ -55,7 +55,7 @@ class MetricsBody {
   std::shared_ptr<const Rendered> Get(std::shared_ptr<const Snapshot> latest,
                                       bool gzip, double now);
   std::shared_ptr<const Rendered> RenderSnapshot(
-      std::shared_ptr<const Snapshot> latest, bool gzip) const;
+      std::shared_ptr<const Snapshot> latest, bool plain, bool gzip) const;
   void Keep(std::shared_ptr<const Rendered> r);  // with mu_ held
   void Work();                                   // the worker thread
 
@@ -65,7 +65,8 @@ class MetricsBody {
   std::condition_variable changed_;
   std::shared_ptr<const Rendered> cached_;
   std::shared_ptr<const Snapshot> wanted_;  // for the worker to render
-  bool wanted_gzip_ = false;
+  bool wanted_gzip_ = false;                // the forms to render it in
+  bool wanted_plain_ = false;
   bool rendering_ = false;  // by a scrape or the worker: one at a time
   bool stop_ = false;
   std::thread worker_;  // started at the first scrape that needs it
