@@ -43,7 +43,8 @@ void AppendLabelValue(std::string& out, const std::string& v) {
   size_t from = 0;
   for (;;) {
     const size_t at = v.find_first_of("\\\"\n", from);
-    out.append(v, from, at == std::string::npos ? std::string::npos : at - from);
+    out.append(v, from,
+               at == std::string::npos ? std::string::npos : at - from);
     if (at == std::string::npos) return;
     out += v[at] == '\n' ? "\\n" : v[at] == '"' ? "\\\"" : "\\\\";
     from = at + 1;
