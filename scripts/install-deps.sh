@@ -10,6 +10,7 @@ packages=(
   # libraries (see README.md, "Dependencies", for why each one is here)
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev
   prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libssl-dev libcrypt-dev
+  zlib1g-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # network labs: namespaces, captures, the Keepalived peer
