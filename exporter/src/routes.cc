@@ -1,12 +1,10 @@
 #include "exporter/routes.h"
 
-#include <prometheus/text_serializer.h>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "exporter/speaker_collector.h"
+#include "exporter/metrics_body.h"
 
 namespace vrrp::exporter {
 
@@ -45,47 +43,14 @@ std::string Html(std::string_view s) {
   return out;
 }
 
-prometheus::MetricFamily Gauge(std::string name, std::string help,
-                               std::vector<prometheus::ClientMetric::Label> l,
-                               double value) {
-  prometheus::MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = prometheus::MetricType::Gauge;
-  prometheus::ClientMetric m;
-  m.label = std::move(l);
-  m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-  return f;
-}
-
 }  // namespace
 
 std::string MetricsText(const Snapshot* snapshot, const RouteOptions& options,
                         double now) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<prometheus::MetricFamily> families;
-  if (snapshot) {
-    families =
-        SpeakerCollector::Families(*snapshot, options.keepalived_compat, now);
-  }
-  if (!options.disable_exporter_metrics) {
-    // node_exporter's pattern: a failing source is a 0 here, never a
-    // failed scrape.
-    const double took =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    families.push_back(Gauge("vrrp_exporter_collector_duration_seconds",
-                             "How long the collector took.",
-                             {{"collector", "speaker"}}, took));
-    families.push_back(Gauge("vrrp_exporter_collector_success",
-                             "1 when the collector produced data.",
-                             {{"collector", "speaker"}}, snapshot ? 1 : 0));
-    families.push_back(Gauge("vrrp_exporter_build_info",
-                             "The running version (value 1).",
-                             {{"version", options.version}}, 1));
-  }
-  return prometheus::TextSerializer().Serialize(families);
+  // Not owned: the caller keeps `snapshot` alive for the call.
+  std::shared_ptr<const Snapshot> view(std::shared_ptr<const Snapshot>(),
+                                       snapshot);
+  return MetricsBody(options).Render(view, false, now).bytes;
 }
 
 std::string StatusJson(const Snapshot& s, const std::string& version) {
@@ -277,13 +242,22 @@ std::string LandingPage(const Snapshot* s, const RouteOptions& o) {
 
 void RegisterRoutes(HttpServer& server, const RouteOptions& o) {
   const RouteOptions opts = o;
-  server.Handle(opts.telemetry_path, Method::kGet, [opts](const Request&) {
-    Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    auto snap = opts.store->Latest();
-    r.body = MetricsText(snap.get(), opts, NowUnix());
-    return r;
-  });
+  // Shared by every scrape thread: one rendering per published snapshot.
+  auto metrics = std::make_shared<MetricsBody>(opts);
+  server.Handle(opts.telemetry_path, Method::kGet,
+                [opts, metrics](const Request& request) {
+                  Response r;
+                  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                  const auto accept = request.Header("Accept-Encoding");
+                  auto body = metrics->Render(opts.store->Latest(),
+                                              accept && AcceptsGzip(*accept),
+                                              NowUnix());
+                  r.body = std::move(body.bytes);
+                  if (body.gzip)
+                    r.headers.emplace_back("Content-Encoding", "gzip");
+                  r.headers.emplace_back("Vary", "Accept-Encoding");
+                  return r;
+                });
   server.Handle("/", Method::kGet, [opts](const Request&) {
     Response r;
     r.content_type = "text/html; charset=utf-8";

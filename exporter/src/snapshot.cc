@@ -3,6 +3,7 @@
 namespace vrrp::exporter {
 
 void Histogram::Observe(double value) {
+  if (counts.empty()) counts.assign(bounds.size(), 0);
   for (size_t i = 0; i < bounds.size(); ++i) {
     if (value <= bounds[i]) {
       ++counts[i];
@@ -13,14 +14,18 @@ void Histogram::Observe(double value) {
   ++count;
 }
 
-std::vector<double> FailoverBuckets() {
-  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-          0.25,  0.5,    1,     2.5,  5,     10,   30};
+std::span<const double> FailoverBuckets() {
+  static constexpr double kBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,  0.1,    0.25,  0.5,  1,
+                                       2.5,   5,      10,    30};
+  return kBounds;
 }
 
-std::vector<double> LatenessBuckets() {
-  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-          0.005,   0.01,   0.025,   0.05,   0.1,   1};
+std::span<const double> LatenessBuckets() {
+  static constexpr double kBounds[] = {0.00005, 0.0001, 0.00025, 0.0005,
+                                       0.001,   0.0025, 0.005,   0.01,
+                                       0.025,   0.05,   0.1,     1};
+  return kBounds;
 }
 
 void MetricsObserver::OnTransition(const vrrp::Instance& instance,

@@ -48,7 +48,7 @@ class Family {
     m.histogram.sample_sum = h.sum;
     uint64_t cumulative = 0;
     for (size_t i = 0; i < h.bounds.size(); ++i) {
-      cumulative += h.counts[i];
+      cumulative += h.CountAt(i);
       m.histogram.bucket.push_back({cumulative, h.bounds[i]});
     }
     m.histogram.bucket.push_back(

@@ -11,8 +11,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "exporter/pi_mutex.h"
@@ -26,15 +28,23 @@ namespace vrrp::exporter {
 
 // A fixed-bucket histogram (Prometheus semantics: `counts[i]` observations
 // <= bounds[i], not cumulative; the +Inf bucket is `count`).
+//
+// Memory: every instance has two, and each lives in the observer and in
+// every snapshot alive (two while one is published), so the bounds are a
+// view of a static table and the counts are allocated at the first
+// observation: an instance that never failed over carries no failover
+// buckets (issue 3: under 2 KiB per added instance).
 struct Histogram {
-  std::vector<double> bounds;
-  std::vector<uint64_t> counts;
+  std::span<const double> bounds;  // static storage (FailoverBuckets() ...)
+  std::vector<uint64_t> counts;    // empty, or one per bound
   double sum = 0;
   uint64_t count = 0;
 
-  explicit Histogram(std::vector<double> upper_bounds = {})
-      : bounds(std::move(upper_bounds)), counts(bounds.size(), 0) {}
+  explicit Histogram(std::span<const double> upper_bounds = {})
+      : bounds(upper_bounds) {}
   void Observe(double value);
+  // Observations <= bounds[i] and > bounds[i-1].
+  uint64_t CountAt(size_t i) const { return counts.empty() ? 0 : counts[i]; }
 };
 
 using TransitionKey =
@@ -94,8 +104,8 @@ class SnapshotStore {
 // Bucket bounds, in seconds. Failover: from a 10 ms VRRPv3 router's
 // Skew_Time (~4 ms) to a 1 s router's Master_Down_Interval (~3.6 s) and
 // beyond. Lateness: from 50 us to a whole second.
-std::vector<double> FailoverBuckets();
-std::vector<double> LatenessBuckets();
+std::span<const double> FailoverBuckets();
+std::span<const double> LatenessBuckets();
 
 // Accumulates, on the loop thread, what InstanceStatus does not carry:
 // transitions by (from, to, reason), their wall-clock times, histograms.
@@ -115,7 +125,10 @@ class MetricsObserver : public vrrp::InstanceObserver {
   const PerInstance* Find(const std::string& name) const;
 
  private:
-  std::map<std::string, PerInstance> by_name_;
+  // Hashed: OnAdvertTimerLateness looks an instance up on every
+  // advertisement (20 000 a second with 200 instances at 10 ms), where the
+  // ordered map's string comparisons showed in the master's profile.
+  std::unordered_map<std::string, PerInstance> by_name_;
 };
 
 // Passes every event to each observer in turn.
