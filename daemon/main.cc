@@ -218,11 +218,15 @@ int Run(const Flags& flags) {
   };
   configure_notifications(*config);
 
-  // The configuration in force, by instance name, for the snapshots.
-  std::map<std::string, vrrp::InstanceConfig> running;
+  // The configuration in force, by instance name, for the snapshots: one
+  // immutable copy per instance that every published snapshot shares
+  // (issue 3's memory per instance: a copy per snapshot was ~420 bytes).
+  std::map<std::string, std::shared_ptr<const vrrp::InstanceConfig>> running;
   auto remember = [&](const vrrp::Config& c) {
     running.clear();
-    for (const auto& i : c.instances) running[i.name] = i;
+    for (const auto& i : c.instances) {
+      running[i.name] = std::make_shared<const vrrp::InstanceConfig>(i);
+    }
   };
   remember(*config);
 
@@ -274,14 +278,14 @@ int Run(const Flags& flags) {
         i.tracking = t->second;
       }
       i.status = std::move(st);
-      for (const auto& vip : i.config.virtual_addresses) {
+      for (const auto& vip : i.config->virtual_addresses) {
         // With a virtual MAC the addresses live on the macvlan.
-        const std::string& itf = i.config.virtual_mac
-                                     ? i.config.virtual_mac_interface
-                                     : i.config.interface;
+        const std::string& itf = i.config->virtual_mac
+                                     ? i.config->virtual_mac_interface
+                                     : i.config->interface;
         i.vip_present.emplace_back(vip, has(itf, vip.address));
       }
-      if (const auto* m = metrics.Find(i.config.name)) {
+      if (const auto* m = metrics.Find(i.config->name)) {
         i.transitions = m->transitions;
         i.last_transition_unix_seconds = m->last_transition_unix_seconds;
         i.failover_seconds = m->failover;
@@ -295,7 +299,7 @@ int Run(const Flags& flags) {
       // A re-created instance appears twice while the old one releases:
       // the newer (later) one is the one in force.
       auto [it, fresh] =
-          index_of.emplace(i.config.name, snap->instances.size());
+          index_of.emplace(i.config->name, snap->instances.size());
       if (fresh) {
         snap->instances.push_back(std::move(i));
       } else {

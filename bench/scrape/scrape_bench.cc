@@ -64,16 +64,18 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     const bool v6 = k >= count / 2;
     const int vrid = k % 250 + 1;
     InstanceSnapshot i;
-    i.config.name = "vip" + std::to_string(k + 1);
-    i.config.interface = "eth" + std::to_string(k / 250);
-    i.config.vrid = static_cast<uint8_t>(vrid);
-    i.config.family = v6 ? vrrp::Family::kIpv6 : vrrp::Family::kIpv4;
-    i.config.priority = 150;
+    auto config = std::make_shared<vrrp::InstanceConfig>();
+    i.config = config;
+    config->name = "vip" + std::to_string(k + 1);
+    config->interface = "eth" + std::to_string(k / 250);
+    config->vrid = static_cast<uint8_t>(vrid);
+    config->family = v6 ? vrrp::Family::kIpv6 : vrrp::Family::kIpv4;
+    config->priority = 150;
     const std::string vip = v6 ? "2001:db8:1::" + std::to_string(k + 1) + "/64"
                                : (k < 250 ? "198.51.100." : "203.0.113.") +
                                      std::to_string(vrid) + "/24";
-    i.config.virtual_addresses = {*IpPrefix::Parse(vip)};
-    i.status.name = i.config.name;
+    config->virtual_addresses = {*IpPrefix::Parse(vip)};
+    i.status.name = config->name;
     i.status.state = vrrp::State::kBackup;
     i.status.base_priority = 150;
     i.status.effective_priority = 150;
@@ -99,7 +101,7 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     p.priority = 200;
     p.advertisements = st.advertisements_received;
     i.status.peers[master] = p;
-    i.vip_present = {{i.config.virtual_addresses[0], false}};
+    i.vip_present = {{config->virtual_addresses[0], false}};
     i.last_transition_unix_seconds = s->taken_at_unix_seconds - 3600;
     i.transitions[{vrrp::State::kInitialize, vrrp::State::kBackup,
                    vrrp::TransitionReason::kStartup}] = 1;

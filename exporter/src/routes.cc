@@ -62,11 +62,11 @@ std::string StatusJson(const Snapshot& s, const std::string& version) {
   for (const InstanceSnapshot& i : s.instances) {
     const auto& st = i.status;
     json j;
-    j["name"] = i.config.name;
-    j["interface"] = i.config.interface;
-    j["vrid"] = i.config.vrid;
-    j["family"] = std::string(ToString(i.config.family));
-    j["version"] = static_cast<int>(i.config.version);
+    j["name"] = i.config->name;
+    j["interface"] = i.config->interface;
+    j["vrid"] = i.config->vrid;
+    j["family"] = std::string(ToString(i.config->family));
+    j["version"] = static_cast<int>(i.config->version);
     j["state"] = std::string(ToString(st.state));
     j["base_priority"] = st.base_priority;
     j["effective_priority"] = st.effective_priority;
@@ -81,8 +81,8 @@ std::string StatusJson(const Snapshot& s, const std::string& version) {
     j["releasing"] = st.releasing;
     j["link_up"] = st.link_up;
     j["tracker_fault"] = st.tracker_fault;
-    j["preempt"] = i.config.preempt;
-    j["shutdown"] = std::string(ToString(i.config.shutdown_mode));
+    j["preempt"] = i.config->preempt;
+    j["shutdown"] = std::string(ToString(i.config->shutdown_mode));
     j["addresses"] = json::array();
     for (const auto& [prefix, present] : i.vip_present) {
       j["addresses"].push_back(
@@ -201,9 +201,9 @@ std::string LandingPage(const Snapshot* s, const RouteOptions& o) {
     for (const auto& i : s->instances) {
       const auto& st = i.status;
       const std::string state(ToString(st.state));
-      h << "<tr><td>" << Html(i.config.name) << "</td><td>"
-        << Html(i.config.interface) << "</td><td>"
-        << static_cast<int>(i.config.vrid) << "</td><td class=\"" << state
+      h << "<tr><td>" << Html(i.config->name) << "</td><td>"
+        << Html(i.config->interface) << "</td><td>"
+        << static_cast<int>(i.config->vrid) << "</td><td class=\"" << state
         << "\">" << state << (st.releasing ? " (releasing)" : "") << "</td><td>"
         << static_cast<int>(st.base_priority) << " ("
         << static_cast<int>(st.effective_priority) << ")</td><td>"

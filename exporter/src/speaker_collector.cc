@@ -1,13 +1,13 @@
 #include "exporter/speaker_collector.h"
 
-#include "exporter/tracker_metrics.h"
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <limits>
 #include <map>
 #include <string>
+
+#include "exporter/tracker_metrics.h"
 
 namespace vrrp::exporter {
 
@@ -79,10 +79,10 @@ double Seconds(vrrp::Duration d) {
 // Our own labels: `vrrp_instance` (never `instance`, which Prometheus
 // renames on scrape), interface, VRID and family identify a virtual router.
 Labels InstanceLabels(const InstanceSnapshot& i) {
-  return {{"vrrp_instance", i.config.name},
-          {"interface", i.config.interface},
-          {"vrid", std::to_string(i.config.vrid)},
-          {"family", std::string(vrrp::ToString(i.config.family))}};
+  return {{"vrrp_instance", i.config->name},
+          {"interface", i.config->interface},
+          {"vrid", std::to_string(i.config->vrid)},
+          {"family", std::string(vrrp::ToString(i.config->family))}};
 }
 
 constexpr vrrp::State kStates[] = {vrrp::State::kInitialize,
@@ -179,12 +179,12 @@ void SpeakerFamilies(const Snapshot& s, double now,
     const Labels l = InstanceLabels(i);
     const auto& st = i.status;
     info.Add(
-        With(l,
-             {{"version", std::string(vrrp::ToString(i.config.version))},
-              {"preempt", i.config.preempt ? "true" : "false"},
-              {"accept", i.config.accept ? "true" : "false"},
-              {"shutdown", std::string(vrrp::ToString(i.config.shutdown_mode))},
-              {"unicast", i.config.unicast ? "true" : "false"}}),
+        With(l, {{"version", std::string(vrrp::ToString(i.config->version))},
+                 {"preempt", i.config->preempt ? "true" : "false"},
+                 {"accept", i.config->accept ? "true" : "false"},
+                 {"shutdown",
+                  std::string(vrrp::ToString(i.config->shutdown_mode))},
+                 {"unicast", i.config->unicast ? "true" : "false"}}),
         1);
     state.Add(l, static_cast<double>(st.state));
     for (vrrp::State x : kStates) {
@@ -431,11 +431,11 @@ void KeepalivedFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
     families.emplace_back(c.name, c.help, MetricType::Counter);
   }
   for (const InstanceSnapshot& i : s.instances) {
-    const Labels l = {{"iname", i.config.name},
-                      {"intf", i.config.interface},
-                      {"vrid", std::to_string(i.config.vrid)}};
+    const Labels l = {{"iname", i.config->name},
+                      {"intf", i.config->interface},
+                      {"vrid", std::to_string(i.config->vrid)}};
     // One series per virtual address, as keepalived-exporter does.
-    for (const auto& vip : i.config.virtual_addresses) {
+    for (const auto& vip : i.config->virtual_addresses) {
       state.Add(With(l, {{"ip_address", vip.ToString()}}),
                 static_cast<double>(i.status.state));
     }

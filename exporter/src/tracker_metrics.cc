@@ -123,10 +123,10 @@ void TrackerFamilies(const Snapshot& s, bool keepalived_compat,
   for (const InstanceSnapshot& i : s.instances) {
     for (const vrrp::TrackedStatus& t : i.tracking) {
       const Labels labels = {
-          {"vrrp_instance", i.config.name},
-          {"interface", i.config.interface},
-          {"vrid", std::to_string(i.config.vrid)},
-          {"family", std::string(vrrp::ToString(i.config.family))},
+          {"vrrp_instance", i.config->name},
+          {"interface", i.config->interface},
+          {"vrid", std::to_string(i.config->vrid)},
+          {"family", std::string(vrrp::ToString(i.config->family))},
           {"tracker", t.tracker}};
       Add(delta, labels, t.effect.delta);
       Add(fault, labels, t.effect.fault ? 1 : 0);

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <thread>
 
 #include "exporter/speaker_collector.h"
@@ -26,12 +27,14 @@ std::shared_ptr<Snapshot> Sample(uint64_t sent) {
   s->taken_at_unix_seconds = 1700000000.125;
   for (int k = 0; k < 3; ++k) {
     InstanceSnapshot i;
+    auto config = std::make_shared<vrrp::InstanceConfig>();
+    i.config = config;
     // A quote, a backslash and a newline must be escaped in label values.
-    i.config.name = k == 0 ? "we\"ird\\na\nme" : "vip" + std::to_string(k);
-    i.config.interface = "eth0";
-    i.config.vrid = static_cast<uint8_t>(k + 1);
-    i.config.family = k == 2 ? vrrp::Family::kIpv6 : vrrp::Family::kIpv4;
-    i.config.virtual_addresses = {
+    config->name = k == 0 ? "we\"ird\\na\nme" : "vip" + std::to_string(k);
+    config->interface = "eth0";
+    config->vrid = static_cast<uint8_t>(k + 1);
+    config->family = k == 2 ? vrrp::Family::kIpv6 : vrrp::Family::kIpv4;
+    config->virtual_addresses = {
         *IpPrefix::Parse(k == 2 ? "2001:db8::1/64" : "198.51.100.1/24")};
     i.status.state = vrrp::State::kBackup;
     i.status.master_address = *IpAddress::Parse("192.0.2.1");
@@ -41,7 +44,7 @@ std::shared_ptr<Snapshot> Sample(uint64_t sent) {
     vrrp::PeerInfo p;
     p.priority = 200;
     i.status.peers[*IpAddress::Parse("192.0.2.2")] = p;
-    i.vip_present = {{i.config.virtual_addresses[0], k != 1}};
+    i.vip_present = {{config->virtual_addresses[0], k != 1}};
     i.last_transition_unix_seconds = 1699999990.5;
     i.transitions[{vrrp::State::kInitialize, vrrp::State::kBackup,
                    vrrp::TransitionReason::kStartup}] = 1;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -28,12 +29,14 @@ Snapshot Fixed() {
   s.taken_at_unix_seconds = 1700000000.0;
   {
     InstanceSnapshot i;
-    i.config.name = "web";
-    i.config.interface = "eth0";
-    i.config.vrid = 51;
-    i.config.priority = 150;
-    i.config.virtual_addresses = {*IpPrefix::Parse("198.51.100.10/24"),
-                                  *IpPrefix::Parse("198.51.100.11/24")};
+    auto config = std::make_shared<vrrp::InstanceConfig>();
+    i.config = config;
+    config->name = "web";
+    config->interface = "eth0";
+    config->vrid = 51;
+    config->priority = 150;
+    config->virtual_addresses = {*IpPrefix::Parse("198.51.100.10/24"),
+                                 *IpPrefix::Parse("198.51.100.11/24")};
     i.status.name = "web";
     i.status.state = vrrp::State::kMaster;
     i.status.base_priority = 150;
@@ -58,8 +61,8 @@ Snapshot Fixed() {
     p.priority = 100;
     p.checksum_form = vrrp::ChecksumForm::kWithoutPseudoHeader;
     i.status.peers[*IpAddress::Parse("192.0.2.2")] = p;
-    i.vip_present = {{i.config.virtual_addresses[0], true},
-                     {i.config.virtual_addresses[1], false}};
+    i.vip_present = {{config->virtual_addresses[0], true},
+                     {config->virtual_addresses[1], false}};
     i.last_transition_unix_seconds = 1699999990.5;
     i.transitions[{vrrp::State::kInitialize, vrrp::State::kBackup,
                    vrrp::TransitionReason::kStartup}] = 1;
@@ -74,13 +77,15 @@ Snapshot Fixed() {
   }
   {
     InstanceSnapshot i;
-    i.config.name = "legacy";
-    i.config.interface = "eth1";
-    i.config.vrid = 7;
-    i.config.version = vrrp::Version::kV2;
-    i.config.priority = 90;
-    i.config.preempt = false;
-    i.config.virtual_addresses = {*IpPrefix::Parse("203.0.113.7/24")};
+    auto config = std::make_shared<vrrp::InstanceConfig>();
+    i.config = config;
+    config->name = "legacy";
+    config->interface = "eth1";
+    config->vrid = 7;
+    config->version = vrrp::Version::kV2;
+    config->priority = 90;
+    config->preempt = false;
+    config->virtual_addresses = {*IpPrefix::Parse("203.0.113.7/24")};
     i.status.name = "legacy";
     i.status.state = vrrp::State::kBackup;
     i.status.base_priority = 90;
@@ -88,7 +93,7 @@ Snapshot Fixed() {
     i.status.advert_interval = vrrp::Centiseconds(100);
     i.status.master_advert_interval = vrrp::Centiseconds(100);
     i.status.master_down_interval = std::chrono::microseconds(3648437);
-    i.vip_present = {{i.config.virtual_addresses[0], false}};
+    i.vip_present = {{config->virtual_addresses[0], false}};
     i.failover_seconds = Histogram(FailoverBuckets());
     i.advert_lateness_seconds = Histogram(LatenessBuckets());
     s.instances.push_back(i);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "exporter/speaker_collector.h"
@@ -62,10 +63,14 @@ Snapshot Fixed() {
   s.trackers.push_back(fresh);
 
   InstanceSnapshot i;
-  i.config.name = "web";
-  i.config.interface = "eth0";
-  i.config.vrid = 51;
-  i.config.priority = 150;
+
+  auto config = std::make_shared<vrrp::InstanceConfig>();
+
+  i.config = config;
+  config->name = "web";
+  config->interface = "eth0";
+  config->vrid = 51;
+  config->priority = 150;
   i.status.name = "web";
   vrrp::TrackedStatus a;
   a.tracker = "web_health";
