@@ -469,6 +469,11 @@ int Run(const Flags& flags) {
       "vrrp_exporter {} running {} instance(s) from {}; HTTP on port(s) {}",
       VRRP_EXPORTER_VERSION, config->instances.size(), flags.config_file,
       ports);
+  // Everything that needs the loaded configuration copied what it keeps
+  // (speaker, running map, notifier, sync groups); holding it for the
+  // daemon's life cost a fourth copy of every instance's configuration
+  // (issue 3's memory per instance). A reload loads its own.
+  config.reset();
   loop.Run();
   server.Stop();
   return kExitOk;

@@ -77,27 +77,33 @@ Duration MasterDownInterval(uint8_t priority, Duration master_adver_interval) {
 
 Instance::Instance(InstanceConfig config, Scheduler& scheduler, PacketIo& io,
                    AddressManager& addresses, InstanceObserver* observer)
+    : Instance(std::make_shared<const InstanceConfig>(std::move(config)),
+               scheduler, io, addresses, observer) {}
+
+Instance::Instance(std::shared_ptr<const InstanceConfig> config,
+                   Scheduler& scheduler, PacketIo& io,
+                   AddressManager& addresses, InstanceObserver* observer)
     : config_(std::move(config)),
       scheduler_(scheduler),
       io_(io),
       addresses_(addresses),
       observer_(observer),
-      master_adver_interval_(config_.advert_interval) {
+      master_adver_interval_(config_->advert_interval) {
   adver_timer_ = scheduler_.CreateTimer([this] { OnAdverTimer(); });
   master_down_timer_ = scheduler_.CreateTimer([this] { OnMasterDownTimer(); });
   release_timer_ = scheduler_.CreateTimer([this] { OnReleaseTimer(); });
-  advert_.version = config_.version;
-  advert_.vrid = config_.vrid;
-  advert_.max_adver_interval = config_.advert_interval;
-  for (const auto& vip : config_.virtual_addresses) {
+  advert_.version = config_->version;
+  advert_.vrid = config_->vrid;
+  advert_.max_adver_interval = config_->advert_interval;
+  for (const auto& vip : config_->virtual_addresses) {
     advert_.addresses.push_back(vip.address);
   }
-  if (config_.version == Version::kV2) {
-    advert_.auth_type = config_.auth_type;
-    if (config_.auth_type == AuthType::kSimplePassword) {
+  if (config_->version == Version::kV2) {
+    advert_.auth_type = config_->auth_type;
+    if (config_->auth_type == AuthType::kSimplePassword) {
       // RFC 3768 §5.3.10: the password, zero-padded to 8 octets.
-      std::copy_n(config_.auth_password.begin(),
-                  std::min<size_t>(config_.auth_password.size(), 8),
+      std::copy_n(config_->auth_password.begin(),
+                  std::min<size_t>(config_->auth_password.size(), 8),
                   advert_.auth_data.begin());
     }
   }
@@ -108,9 +114,9 @@ Instance::Instance(InstanceConfig config, Scheduler& scheduler, PacketIo& io,
 Instance::~Instance() = default;
 
 uint8_t Instance::effective_priority() const {
-  if (config_.is_owner()) return 255;
-  return static_cast<uint8_t>(
-      std::clamp(static_cast<int>(config_.priority) + priority_delta_, 1, 254));
+  if (config_->is_owner()) return 255;
+  return static_cast<uint8_t>(std::clamp(
+      static_cast<int>(config_->priority) + priority_delta_, 1, 254));
 }
 
 void Instance::Start() {
@@ -136,12 +142,12 @@ void Instance::Start() {
 
 void Instance::StartFromInitialize(TransitionReason reason) {
   // §6.4.1.
-  master_adver_interval_ = config_.advert_interval;
+  master_adver_interval_ = config_->advert_interval;
   master_address_.reset();
   master_priority_ = 0;
   have_master_advert_ = false;
   lower_master_since_.reset();
-  if (config_.is_owner()) {
+  if (config_->is_owner()) {
     BecomeMaster(reason, std::nullopt);
     return;
   }
@@ -173,7 +179,7 @@ void Instance::Shutdown(std::function<void()> released) {
   io_.StopAnnouncing();
   SendAdvertisement(0);
   ++stats_.release_master;
-  if (config_.shutdown_mode == ShutdownMode::kStrict) {
+  if (config_->shutdown_mode == ShutdownMode::kStrict) {
     RemoveVirtualAddresses();
     TransitionTo(State::kInitialize, TransitionReason::kShutdown);
     if (released) released();
@@ -185,8 +191,8 @@ void Instance::Shutdown(std::function<void()> released) {
   releasing_ = true;
   released_ = std::move(released);
   release_timer_->ArmAt(scheduler_.Now() +
-                        SkewTime(1, config_.advert_interval) +
-                        Duration(config_.advert_interval));
+                        SkewTime(1, config_->advert_interval) +
+                        Duration(config_->advert_interval));
   TransitionTo(State::kInitialize, TransitionReason::kShutdown);
 }
 
@@ -215,23 +221,23 @@ void Instance::RecordError(ReceiveError error, const IpAddress& source) {
 bool Instance::CheckAdvertisement(const Advertisement& adv,
                                   const IpAddress& source) {
   // §7.1 checks that need this router's configuration.
-  if (adv.version != config_.version) {
+  if (adv.version != config_->version) {
     RecordError(ReceiveError::kVersionMismatch, source);
     return false;
   }
-  if (config_.is_owner()) {
+  if (config_->is_owner()) {
     RecordError(ReceiveError::kOwnerReceived, source);
     return false;
   }
-  if (config_.unicast &&
-      std::find(config_.unicast->peers.begin(), config_.unicast->peers.end(),
-                source) == config_.unicast->peers.end()) {
+  if (config_->unicast &&
+      std::find(config_->unicast->peers.begin(), config_->unicast->peers.end(),
+                source) == config_->unicast->peers.end()) {
     RecordError(ReceiveError::kUnicastPeer, source);
     return false;
   }
-  if (config_.version == Version::kV2) {
+  if (config_->version == Version::kV2) {
     // RFC 3768 §7.1: authentication, then the interval must match ours.
-    if (adv.auth_type != config_.auth_type) {
+    if (adv.auth_type != config_->auth_type) {
       RecordError(ReceiveError::kAuthTypeMismatch, source);
       return false;
     }
@@ -240,12 +246,12 @@ bool Instance::CheckAdvertisement(const Advertisement& adv,
       RecordError(ReceiveError::kAuthFailure, source);
       return false;
     }
-    if (adv.max_adver_interval != config_.advert_interval) {
+    if (adv.max_adver_interval != config_->advert_interval) {
       RecordError(ReceiveError::kAdvInterval, source);
       return false;
     }
   } else if (adv.priority != 0 &&
-             adv.max_adver_interval != config_.advert_interval) {
+             adv.max_adver_interval != config_->advert_interval) {
     // RFC 6527 counts it; RFC 5798 §6.4.2 has the backup learn it anyway.
     RecordError(ReceiveError::kAdvInterval, source);
   }
@@ -254,7 +260,7 @@ bool Instance::CheckAdvertisement(const Advertisement& adv,
                            expected_addresses_.begin())) {
     RecordError(ReceiveError::kAddressList, source);
     // v3 only logs; v2 drops unless the sender is the owner (RFC 3768 §7.1).
-    if (config_.version == Version::kV2 && adv.priority != 255) return false;
+    if (config_->version == Version::kV2 && adv.priority != 255) return false;
   }
   return true;
 }
@@ -288,10 +294,10 @@ bool Instance::PreemptAllowed(TimePoint now) {
   // preempt_delay (Keepalived): a lower-priority master is preempted only
   // once we have been up for the delay and have heard that master
   // continuously for the delay. Until then its advertisements are accepted.
-  if (config_.preempt_delay <= Duration::zero()) return true;
+  if (config_->preempt_delay <= Duration::zero()) return true;
   if (!lower_master_since_) lower_master_since_ = now;
-  return now >= started_at_ + config_.preempt_delay &&
-         now >= *lower_master_since_ + config_.preempt_delay;
+  return now >= started_at_ + config_->preempt_delay &&
+         now >= *lower_master_since_ + config_->preempt_delay;
 }
 
 void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
@@ -300,7 +306,7 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   if (releasing_) {
     // Hitless shutdown: the first advertisement of a new master ends it,
     // after a short grace for its announcements to reach the clients.
-    if (adv.priority != 0 && adv.vrid == config_.vrid &&
+    if (adv.priority != 0 && adv.vrid == config_->vrid &&
         (!source_ || source != *source_)) {
       const TimePoint at = scheduler_.Now() + kReleaseGrace;
       if (at < release_timer_->deadline()) release_timer_->ArmAt(at);
@@ -329,10 +335,10 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
       ArmMasterDownTimer(SkewTime(ours, master_adver_interval_));
       return;
     }
-    const bool lower = config_.preempt && adv.priority < ours;
+    const bool lower = config_->preempt && adv.priority < ours;
     if (!lower || !PreemptAllowed(now)) {
       if (!lower) lower_master_since_.reset();
-      if (config_.version == Version::kV3 &&
+      if (config_->version == Version::kV3 &&
           adv.max_adver_interval > Centiseconds::zero()) {
         master_adver_interval_ = adv.max_adver_interval;
       }
@@ -354,13 +360,13 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   // state_ == kMaster, §6.4.3.
   if (adv.priority == 0) {
     SendAdvertisement(ours);
-    adver_deadline_ = now + config_.advert_interval;
+    adver_deadline_ = now + config_->advert_interval;
     adver_timer_->ArmAt(adver_deadline_);
     return;
   }
   if (adv.priority > ours ||
       (adv.priority == ours && source_ && source > *source_)) {
-    if (config_.version == Version::kV3 &&
+    if (config_->version == Version::kV3 &&
         adv.max_adver_interval > Centiseconds::zero()) {
       master_adver_interval_ = adv.max_adver_interval;
     }
@@ -375,7 +381,7 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   // clients' ARP/ND caches point at us again (rate-limited).
   if (!last_heal_announce_ || now - *last_heal_announce_ >= kHealAnnounceGap) {
     last_heal_announce_ = now;
-    io_.Announce(config_.virtual_addresses);
+    io_.Announce(config_->virtual_addresses);
     ++stats_.announcements;
   }
 }
@@ -386,9 +392,9 @@ void Instance::BecomeMaster(TransitionReason reason,
   master_down_timer_->Cancel();
   SendAdvertisement(effective_priority());
   AddVirtualAddresses();
-  io_.Announce(config_.virtual_addresses);
+  io_.Announce(config_->virtual_addresses);
   ++stats_.announcements;
-  adver_deadline_ = scheduler_.Now() + config_.advert_interval;
+  adver_deadline_ = scheduler_.Now() + config_->advert_interval;
   adver_timer_->ArmAt(adver_deadline_);
   lower_master_since_.reset();
   last_heal_announce_.reset();
@@ -427,8 +433,8 @@ void Instance::OnAdverTimer() {
   if (observer_) observer_->OnAdvertTimerLateness(*this, lateness);
   SendAdvertisement(effective_priority());
   // Keep the cadence from drifting with each late wake-up.
-  adver_deadline_ += config_.advert_interval;
-  if (adver_deadline_ <= now) adver_deadline_ = now + config_.advert_interval;
+  adver_deadline_ += config_->advert_interval;
+  if (adver_deadline_ <= now) adver_deadline_ = now + config_->advert_interval;
   adver_timer_->ArmAt(adver_deadline_);
 }
 
@@ -446,16 +452,16 @@ void Instance::SendAdvertisement(uint8_t priority) {
 void Instance::AddVirtualAddresses() {
   if (vips_installed_) return;
   vips_installed_ = true;
-  for (const auto& vip : config_.virtual_addresses) {
-    addresses_.AddAddress(config_.interface, vip);
+  for (const auto& vip : config_->virtual_addresses) {
+    addresses_.AddAddress(config_->interface, vip);
   }
 }
 
 void Instance::RemoveVirtualAddresses() {
   if (!vips_installed_) return;
   vips_installed_ = false;
-  for (const auto& vip : config_.virtual_addresses) {
-    addresses_.RemoveAddress(config_.interface, vip);
+  for (const auto& vip : config_->virtual_addresses) {
+    addresses_.RemoveAddress(config_->interface, vip);
   }
 }
 
@@ -530,9 +536,9 @@ void Instance::TransitionTo(State to, TransitionReason reason,
 
 InstanceStatus Instance::Status() const {
   InstanceStatus s;
-  s.name = config_.name;
+  s.name = config_->name;
   s.state = state_;
-  s.base_priority = config_.priority;
+  s.base_priority = config_->priority;
   s.effective_priority = effective_priority();
   if (state_ == State::kMaster) {
     s.master_address = source_;
@@ -541,7 +547,7 @@ InstanceStatus Instance::Status() const {
     s.master_address = master_address_;
     s.master_priority = master_priority_;
   }
-  s.advert_interval = config_.advert_interval;
+  s.advert_interval = config_->advert_interval;
   s.master_advert_interval =
       std::chrono::duration_cast<Centiseconds>(master_adver_interval_);
   s.skew_time = SkewTime(effective_priority(), master_adver_interval_);

@@ -133,6 +133,11 @@ class Instance {
  public:
   Instance(InstanceConfig config, Scheduler& scheduler, PacketIo& io,
            AddressManager& addresses, InstanceObserver* observer = nullptr);
+  // Shares `config` (never null) with whoever else keeps it: the speaker
+  // and the exporter's snapshots point at the same immutable copy.
+  Instance(std::shared_ptr<const InstanceConfig> config, Scheduler& scheduler,
+           PacketIo& io, AddressManager& addresses,
+           InstanceObserver* observer = nullptr);
   ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
@@ -168,8 +173,11 @@ class Instance {
   // Re-reads PacketIo::SourceAddress() (address added or removed).
   void SourceAddressChanged();
 
-  const InstanceConfig& config() const { return config_; }
-  const std::string& name() const { return config_.name; }
+  const InstanceConfig& config() const { return *config_; }
+  const std::shared_ptr<const InstanceConfig>& shared_config() const {
+    return config_;
+  }
+  const std::string& name() const { return config_->name; }
   State state() const { return state_; }
   uint8_t effective_priority() const;
   InstanceStatus Status() const;
@@ -205,7 +213,9 @@ class Instance {
   void RecordPeer(const DecodedAdvertisement& decoded, const IpAddress& source);
   bool PreemptAllowed(TimePoint now);
 
-  InstanceConfig config_;
+  // Immutable and shared (issue 3: one configuration copy per instance,
+  // not one per holder).
+  std::shared_ptr<const InstanceConfig> config_;
   Scheduler& scheduler_;
   PacketIo& io_;
   AddressManager& addresses_;

@@ -151,7 +151,10 @@ struct Speaker::Interface {
 };
 
 struct Speaker::Managed {
-  InstanceConfig config;
+  // Never null. Shared with the Instance (issue 3: one configuration copy
+  // per instance); a reload that keeps the instance replaces it, never
+  // mutates it.
+  std::shared_ptr<const InstanceConfig> config;
   Interface* itf = nullptr;   // the configured interface
   Interface* vmac = nullptr;  // virtual_mac: the macvlan's entry
   int vmac_index = 0;         // the macvlan we made or adopted; 0: none yet
@@ -176,37 +179,40 @@ class Speaker::InstanceIo : public PacketIo {
       : speaker_(speaker),
         m_(m),
         config_(m.config),
-        schedule_(speaker.loop_, config_.announce, [this] { AnnounceOnce(); }) {
-  }
+        schedule_(speaker.loop_, config_->announce,
+                  [this] { AnnounceOnce(); }) {}
 
   // Multicast advertisements of a virtual-MAC instance leave through the
   // macvlan (see the top of this file).
-  bool SendsViaVmac() const { return config_.virtual_mac && !config_.unicast; }
+  bool SendsViaVmac() const {
+    return config_->virtual_mac && !config_->unicast;
+  }
 
   std::optional<IpAddress> SourceAddress() const override {
-    const auto& addrs = m_.itf->addresses[FamilyIndex(config_.family)];
-    if (SendsViaVmac() && config_.family == Family::kIpv6) {
+    const auto& addrs = m_.itf->addresses[FamilyIndex(config_->family)];
+    if (SendsViaVmac() && config_->family == Family::kIpv6) {
       // §5.1.2.1: the link-local address of the sending interface.
       if (m_.vmac == nullptr || m_.vmac->ifindex == 0) return std::nullopt;
       return PickSourceAddress(m_.vmac->addresses[1], Family::kIpv6,
-                               config_.virtual_addresses);
+                               config_->virtual_addresses);
     }
-    if (config_.unicast && config_.unicast->source) {
+    if (config_->unicast && config_->unicast->source) {
       // The configured unicast source must really be ours (VRRP-NOTES.md:
       // a missing source is Fault, never a silent fallback).
-      const IpAddress want = *config_.unicast->source;
+      const IpAddress want = *config_->unicast->source;
       for (const auto& a : addrs) {
         if (a.prefix.address == want && !a.tentative) return want;
       }
       return std::nullopt;
     }
-    return PickSourceAddress(addrs, config_.family, config_.virtual_addresses);
+    return PickSourceAddress(addrs, config_->family,
+                             config_->virtual_addresses);
   }
 
   void SendAdvertisement(const Advertisement& adv) override {
     Interface* out = SendsViaVmac() ? m_.vmac : m_.itf;
     auto* sock =
-        out ? out->sockets[FamilyIndex(config_.family)].get() : nullptr;
+        out ? out->sockets[FamilyIndex(config_->family)].get() : nullptr;
     const auto source = SourceAddress();
     if (!sock || !source) {
       ++speaker_.stats_.send_errors;
@@ -214,19 +220,19 @@ class Speaker::InstanceIo : public PacketIo {
     }
     auto send_to = [&](const IpAddress& dst) {
       auto bytes =
-          EncodeAdvertisement(adv, *source, dst, config_.checksum_form);
+          EncodeAdvertisement(adv, *source, dst, config_->checksum_form);
       auto r = sock->Send(bytes, *source, dst);
       if (!r.ok()) {
         ++speaker_.stats_.send_errors;
-        speaker_.Log(LogLevel::kWarn, "instance " + config_.name +
+        speaker_.Log(LogLevel::kWarn, "instance " + config_->name +
                                           ": send to " + dst.ToString() +
                                           " failed: " + r.error());
       }
     };
-    if (config_.unicast) {
-      for (const auto& peer : config_.unicast->peers) send_to(peer);
+    if (config_->unicast) {
+      for (const auto& peer : config_->unicast->peers) send_to(peer);
     } else {
-      send_to(VrrpMulticastGroup(config_.family));
+      send_to(VrrpMulticastGroup(config_->family));
     }
   }
 
@@ -238,15 +244,15 @@ class Speaker::InstanceIo : public PacketIo {
     // From the interface that holds the addresses, with its MAC: the
     // virtual MAC on a macvlan (VRRP-NOTES.md: announce whichever MAC
     // answers for the address).
-    const Interface* on = config_.virtual_mac ? m_.vmac : m_.itf;
+    const Interface* on = config_->virtual_mac ? m_.vmac : m_.itf;
     if (on == nullptr || !on->announcer) return;
-    for (const auto& vip : config_.virtual_addresses) {
+    for (const auto& vip : config_->virtual_addresses) {
       Result<Unit, std::string> r = kOk;
       if (vip.address.is_v4()) {
         r = on->announcer->SendGratuitousArp(vip.address, on->mac);
       } else {
         auto ll = PickSourceAddress(on->addresses[1], Family::kIpv6,
-                                    config_.virtual_addresses);
+                                    config_->virtual_addresses);
         if (!ll) {
           r = Err(std::string("no link-local source address"));
         } else {
@@ -256,7 +262,7 @@ class Speaker::InstanceIo : public PacketIo {
       if (!r.ok()) {
         ++speaker_.stats_.announce_errors;
         speaker_.Log(LogLevel::kWarn,
-                     "instance " + config_.name + ": announcing " +
+                     "instance " + config_->name + ": announcing " +
                          vip.address.ToString() + " failed: " + r.error());
       }
     }
@@ -264,7 +270,8 @@ class Speaker::InstanceIo : public PacketIo {
 
   Speaker& speaker_;
   const Managed& m_;
-  const InstanceConfig& config_;
+  // Managed::config itself: follows a reload's replacement.
+  const std::shared_ptr<const InstanceConfig>& config_;
   AnnouncementSchedule schedule_;
 };
 
@@ -386,7 +393,7 @@ void Speaker::EnsureSocket(Interface& itf, Family family) {
     // macvlan joins no group, and unicast comes to the base's address).
     bool needed = false;
     for (const auto& m : instances_) {
-      if (m->vmac == &itf && m->config.family == family && m->io &&
+      if (m->vmac == &itf && m->config->family == family && m->io &&
           m->io->SendsViaVmac()) {
         needed = true;
       }
@@ -420,7 +427,7 @@ void Speaker::EnsureSocket(Interface& itf, Family family) {
   // Join the group only when some instance here uses multicast.
   bool multicast = false;
   for (const auto& m : instances_) {
-    if (m->itf == &itf && m->config.family == family && !m->config.unicast) {
+    if (m->itf == &itf && m->config->family == family && !m->config->unicast) {
       multicast = true;
     }
   }
@@ -516,7 +523,7 @@ void Speaker::RefreshInstance(Managed& m) {
 
 void Speaker::UpdateLink(Managed& m) {
   bool up = m.itf->ifindex != 0 && m.itf->up;
-  if (m.config.virtual_mac) {
+  if (m.config->virtual_mac) {
     // Without its macvlan, or with the macvlan down (EnsureVmac sets it up
     // again at once; only a failure to do so gets here), the instance has
     // nowhere to answer for its addresses. The macvlan's carrier follows
@@ -538,15 +545,15 @@ void Speaker::WriteSysctl(Family family, const std::string& interface,
 }
 
 void Speaker::EnsureVmac(Managed& m) {
-  if (!m.config.virtual_mac || m.releasing || shutting_down_) return;
-  const std::string& name = m.config.virtual_mac_interface;
+  if (!m.config->virtual_mac || m.releasing || shutting_down_) return;
+  const std::string& name = m.config->virtual_mac_interface;
   Interface& vmac = GetInterface(name);
   m.vmac = &vmac;
   if (vmac.ifindex != 0 && vmac.ifindex == m.vmac_index) {
     if (!vmac.admin_up) {
       if (m.vmac_error.empty()) {
-        Log(LogLevel::kWarn, "instance " + m.config.name + ": macvlan " + name +
-                                 " was set down; setting it up");
+        Log(LogLevel::kWarn, "instance " + m.config->name + ": macvlan " +
+                                 name + " was set down; setting it up");
       }
       SetVmacUp(m);
     }
@@ -559,11 +566,11 @@ void Speaker::EnsureVmac(Managed& m) {
   if (base.ifindex == 0 || !base_now.ok() || base_now->index != base.ifindex) {
     return;  // made once the base (re)appears: its OnLink calls us again
   }
-  const MacAddress mac = VirtualRouterMac(m.config.family, m.config.vrid);
+  const MacAddress mac = VirtualRouterMac(m.config->family, m.config->vrid);
   auto made = netlink_->CreateMacvlan(name, base.ifindex, mac);
   if (!made.ok()) {
     if (made.error() != m.vmac_error) {
-      Log(LogLevel::kError, "instance " + m.config.name +
+      Log(LogLevel::kError, "instance " + m.config->name +
                                 ": no virtual MAC interface: " + made.error() +
                                 "; retrying on the next link event");
     }
@@ -576,14 +583,14 @@ void Speaker::EnsureVmac(Managed& m) {
   // another (releasing) instance runs on.
   vmac.vmac = true;
   Log(LogLevel::kInfo,
-      "instance " + m.config.name + ": " +
+      "instance " + m.config->name + ": " +
           (made->created ? "created" : "adopted the existing") + " macvlan " +
           name + " on " + base.name + " with virtual MAC " + MacToString(mac));
   ConfigureVmac(m, made->info);
   RefreshInterface(vmac);
   if (!vmac.admin_up) SetVmacUp(m);
   AdoptVmacAddresses(m, made->info, made->created);
-  EnsureSocket(vmac, m.config.family);
+  EnsureSocket(vmac, m.config->family);
 }
 
 void Speaker::SetVmacUp(Managed& m) {
@@ -596,7 +603,7 @@ void Speaker::SetVmacUp(Managed& m) {
   // Down, the macvlan cannot answer for the addresses: the instance stays
   // in Fault (UpdateLink) until it comes up.
   if (up.error() != m.vmac_error) {
-    Log(LogLevel::kError, "instance " + m.config.name + ": macvlan " +
+    Log(LogLevel::kError, "instance " + m.config->name + ": macvlan " +
                               m.vmac->name + ": " + up.error() +
                               "; retrying on the next link event");
   }
@@ -610,7 +617,7 @@ void Speaker::ConfigureVmac(const Managed& m, const InterfaceInfo& vmac) {
   WriteSysctl(Family::kIpv4, name, "arp_announce", 2);
   WriteSysctl(Family::kIpv4, name, "rp_filter", 0);
   WriteSysctl(Family::kIpv4, name, "promote_secondaries", 1);
-  if (m.config.family == Family::kIpv6) {
+  if (m.config->family == Family::kIpv6) {
     WriteSysctl(Family::kIpv6, name, "accept_ra", 0);
     WriteSysctl(Family::kIpv6, name, "accept_dad", 0);
     return;
@@ -624,10 +631,10 @@ void Speaker::ConfigureVmac(const Managed& m, const InterfaceInfo& vmac) {
     Log(LogLevel::kWarn,
         "net.ipv4.conf.all.rp_filter is 1 (strict): packets to the virtual "
         "addresses arrive on " +
-            name + " but the route back leaves through " + m.config.interface +
+            name + " but the route back leaves through " + m.config->interface +
             ", so they are dropped; set it to 2 (loose) or 0");
   }
-  const std::string& base = m.config.interface;
+  const std::string& base = m.config->interface;
   for (const BaseSetting& setting : kBaseSettings) {
     if (saved_base_sysctls_.count({base, setting.name})) continue;
     auto old = ReadInterfaceSysctl(Family::kIpv4, base, setting.name);
@@ -659,10 +666,10 @@ void Speaker::AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac,
     // The macvlan was deleted under a master, taking its addresses along:
     // put them on the new one and tell the clients again.
     if (created) {
-      for (const auto& vip : m.config.virtual_addresses) {
+      for (const auto& vip : m.config->virtual_addresses) {
         m.vmac_addresses->AddAddress(vmac.name, vip);
       }
-      m.io->Announce(m.config.virtual_addresses);
+      m.io->Announce(m.config->virtual_addresses);
     }
     return;
   }
@@ -672,15 +679,15 @@ void Speaker::AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac,
   for (const auto& other : instances_) {
     if (other.get() != &m && other->vmac == m.vmac) return;
   }
-  auto present = netlink_->ListAddresses(vmac.index, m.config.family);
+  auto present = netlink_->ListAddresses(vmac.index, m.config->family);
   if (!present.ok()) return;
-  for (const auto& vip : m.config.virtual_addresses) {
+  for (const auto& vip : m.config->virtual_addresses) {
     const bool there = std::any_of(present->begin(), present->end(),
                                    [&](const InterfaceAddress& a) {
                                      return a.prefix.address == vip.address;
                                    });
     if (!there) continue;
-    Log(LogLevel::kInfo, "instance " + m.config.name + ": removing " +
+    Log(LogLevel::kInfo, "instance " + m.config->name + ": removing " +
                              vip.ToString() + " left on " + vmac.name +
                              " by a previous run");
     auto r = netlink_->RemoveAddress(vmac.index, vip);
@@ -691,7 +698,7 @@ void Speaker::AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac,
 void Speaker::DropVmac(const InstanceConfig& config) {
   // Kept when another instance (a reload's) adopts it as it is.
   for (const auto& m : instances_) {
-    if (SameVmac(m->config, config)) return;
+    if (SameVmac(*m->config, config)) return;
   }
   const std::string& name = config.virtual_mac_interface;
   auto r = netlink_->DeleteMacvlan(
@@ -716,14 +723,14 @@ void Speaker::DropVmac(const InstanceConfig& config) {
   // this MAC on this base under another name (EADDRINUSE on up): both could
   // not be done while this one existed. Try them again now.
   for (auto& m : instances_) {
-    if (m->config.virtual_mac && !m->releasing && !m->vmac_error.empty()) {
+    if (m->config->virtual_mac && !m->releasing && !m->vmac_error.empty()) {
       RefreshInstance(*m);
     }
   }
   if (config.family != Family::kIpv4) return;
   for (const auto& m : instances_) {
-    if (m->config.virtual_mac && m->config.family == Family::kIpv4 &&
-        m->config.interface == config.interface) {
+    if (m->config->virtual_mac && m->config->family == Family::kIpv4 &&
+        m->config->interface == config.interface) {
       return;
     }
   }
@@ -753,15 +760,15 @@ void Speaker::RestoreBaseArp(std::string base) {
 
 void Speaker::DeleteAllVmacs() {
   for (const auto& m : instances_) {
-    if (!m->config.virtual_mac) continue;
-    const std::string& name = m->config.virtual_mac_interface;
+    if (!m->config->virtual_mac) continue;
+    const std::string& name = m->config->virtual_mac_interface;
     auto r = netlink_->DeleteMacvlan(
-        name, VirtualRouterMac(m->config.family, m->config.vrid));
+        name, VirtualRouterMac(m->config->family, m->config->vrid));
     if (r.ok()) {
       Log(LogLevel::kInfo,
-          "instance " + m->config.name + ": deleted macvlan " + name);
+          "instance " + m->config->name + ": deleted macvlan " + name);
     } else {
-      Log(LogLevel::kError, "instance " + m->config.name + ": " + r.error());
+      Log(LogLevel::kError, "instance " + m->config->name + ": " + r.error());
     }
   }
   while (!saved_base_sysctls_.empty()) {
@@ -798,7 +805,7 @@ void Speaker::RefreshAll() {
 
 Speaker::Managed& Speaker::Create(const InstanceConfig& config) {
   auto m = std::make_unique<Managed>();
-  m->config = config;
+  m->config = std::make_shared<const InstanceConfig>(config);
   m->itf = &GetInterface(config.interface);
   m->io = std::make_unique<InstanceIo>(*this, *m);
   AddressManager* addresses = addresses_.get();
@@ -819,7 +826,7 @@ Speaker::Managed& Speaker::Create(const InstanceConfig& config) {
 
 void Speaker::ApplyTracking(Managed& m) {
   if (!trackers_) return;
-  const TrackEffect effect = trackers_->Evaluate(m.config.track);
+  const TrackEffect effect = trackers_->Evaluate(m.config->track);
   m.instance->SetPriorityDelta(effect.delta);
   m.instance->SetTrackerFault(effect.fault);
 }
@@ -829,7 +836,7 @@ std::map<std::string, std::vector<TrackedStatus>> Speaker::Tracking() const {
   if (!trackers_) return out;
   for (const auto& m : instances_) {
     if (!m->releasing)
-      out[m->config.name] = trackers_->Explain(m->config.track);
+      out[m->config->name] = trackers_->Explain(m->config->track);
   }
   return out;
 }
@@ -861,8 +868,8 @@ void Speaker::StartPending(Managed& m) {
 void Speaker::RebuildDemux() {
   demux_.clear();
   for (auto& m : instances_) {
-    demux_[{m->config.interface, m->config.family, m->config.vrid}].push_back(
-        m.get());
+    demux_[{m->config->interface, m->config->family, m->config->vrid}]
+        .push_back(m.get());
   }
 }
 
@@ -872,7 +879,8 @@ void Speaker::Release(Managed& m, std::optional<InstanceConfig> successor) {
   m.instance->Shutdown([this, p, successor = std::move(successor)] {
     // Destroy it from the loop, not from inside its own callback.
     loop_.Post([this, p, successor] {
-      const InstanceConfig config = p->config;
+      const std::shared_ptr<const InstanceConfig> kept_config = p->config;
+      const InstanceConfig& config = *kept_config;
       instances_.erase(
           std::remove_if(instances_.begin(), instances_.end(),
                          [p](const auto& u) { return u.get() == p; }),
@@ -903,22 +911,24 @@ ReloadSummary Speaker::Reload(const Config& config) {
     if (!m->releasing) current.push_back(m.get());
   }
   for (Managed* m : current) {
-    auto it = wanted.find(m->config.name);
+    auto it = wanted.find(m->config->name);
     if (it == wanted.end()) {
       ++summary.removed;
-      Log(LogLevel::kInfo, "reload: removing instance " + m->config.name);
+      Log(LogLevel::kInfo, "reload: removing instance " + m->config->name);
       Release(*m, std::nullopt);
       continue;
     }
     const InstanceConfig next = *it->second;
     wanted.erase(it);
-    if (m->config.SameSettings(next)) {
+    if (m->config->SameSettings(next)) {
       ++summary.kept;
-      m->config.location = next.location;
+      auto updated = std::make_shared<InstanceConfig>(*m->config);
+      updated->location = next.location;
       // track: is not part of SameSettings: a changed list or weight
       // moves the priority without re-creating the instance.
-      m->config.track = next.track;
-      m->config.peer_priorities = next.peer_priorities;
+      updated->track = next.track;
+      updated->peer_priorities = next.peer_priorities;
+      m->config = std::move(updated);
       ApplyTracking(*m);
       continue;
     }
@@ -965,7 +975,7 @@ void Speaker::Shutdown(std::function<void()> done) {
 
 Instance* Speaker::Find(const std::string& name) {
   for (const auto& m : instances_) {
-    if (!m->releasing && m->config.name == name) return m->instance.get();
+    if (!m->releasing && m->config->name == name) return m->instance.get();
   }
   return nullptr;
 }
