@@ -173,15 +173,18 @@ int Run(const Flags& flags) {
   if (!config) return kExitConfigError;
 
   // Before any thread (HTTP checks run on threads of their own).
-  vrrp::sys::InitHttpChecks();
+  vrrp::sys::PrepareHttpChecks();
   auto loop_or = vrrp::sys::EventLoop::Create();
   if (!loop_or.ok()) {
     spdlog::error("event loop: {}", loop_or.error());
     return kExitStartError;
   }
   auto& loop = *loop_or.value();
-  // Before any thread starts (curl_global_init is not thread-safe).
-  vrrp::sys::Webhook::GlobalInit();
+  // Before any thread starts when curl_global_init is not thread-safe;
+  // otherwise the first webhook does it (Webhook's constructor), so that a
+  // daemon without webhooks or HTTP checks never initializes libcurl and
+  // OpenSSL through it (~2 MB resident, issue 3's memory target).
+  if (!vrrp::sys::CurlInitIsThreadSafe()) vrrp::sys::Webhook::GlobalInit();
   LoggingObserver logging;
   vrrp::exporter::MetricsObserver metrics;
   // Publishes after every transition too, coalesced into one loop task.
@@ -263,21 +266,25 @@ int Run(const Flags& flags) {
       }
       return it->second.count(a) > 0;
     };
-    std::map<std::string, size_t> index_of;
+    // Keys view the names in `running`, which outlives this publish.
+    std::map<std::string_view, size_t> index_of;
     auto tracking = speaker.Tracking();
-    auto statuses = speaker.Status();
-    // Exact size: no growth by doubling (960-byte elements, issue 3's
-    // memory per instance), and no second buffer alive while it grows.
-    snap->instances.reserve(statuses.size());
-    for (auto& st : statuses) {
-      auto cfg = running.find(st.name);
-      if (cfg == running.end()) continue;  // removed, still releasing
+    // At most one entry per configured instance: reserved at its final
+    // size, no growth by doubling and no second buffer alive while it
+    // grows (issue 3's memory per instance). Statuses are taken one at a
+    // time, not as a vector of all of them beside the snapshot.
+    snap->instances.reserve(running.size());
+    speaker.ForEachInstance([&](const vrrp::Instance& instance) {
+      auto cfg = running.find(instance.name());
+      if (cfg == running.end()) return;  // removed, still releasing
+      vrrp::InstanceStatus st = instance.Status();
       vrrp::exporter::InstanceSnapshot i;
       i.config = cfg->second;
       if (auto t = tracking.find(st.name); t != tracking.end()) {
         i.tracking = t->second;
       }
       i.status = std::move(st);
+      i.vip_present.reserve(i.config->virtual_addresses.size());
       for (const auto& vip : i.config->virtual_addresses) {
         // With a virtual MAC the addresses live on the macvlan.
         const std::string& itf = i.config->virtual_mac
@@ -305,7 +312,7 @@ int Run(const Flags& flags) {
       } else {
         snap->instances[it->second] = std::move(i);
       }
-    }
+    });
     const auto& ss = speaker.stats();
     snap->interface_receive_errors = ss.receive_errors;
     snap->send_errors = ss.send_errors;

@@ -246,6 +246,17 @@ void InitHttpChecks() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+bool CurlInitIsThreadSafe() {
+  // libcurl >= 7.84 (Debian 12: 7.88) reports whether curl_global_init may
+  // run while other threads exist (curl_global_init(3)).
+  const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
+  return v != nullptr && (v->features & CURL_VERSION_THREADSAFE) != 0;
+}
+
+void PrepareHttpChecks() {
+  if (!CurlInitIsThreadSafe()) InitHttpChecks();
+}
+
 CheckOutcome RunHttpCheck(const TrackerConfig& config) {
   InitHttpChecks();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),

@@ -835,7 +835,9 @@ std::map<std::string, std::vector<TrackedStatus>> Speaker::Tracking() const {
   std::map<std::string, std::vector<TrackedStatus>> out;
   if (!trackers_) return out;
   for (const auto& m : instances_) {
-    if (!m->releasing)
+    // Only instances with a track: list: an empty entry per instance was
+    // a map node and a name copy per instance on every publish.
+    if (!m->releasing && !m->config->track.empty())
       out[m->config->name] = trackers_->Explain(m->config->track);
   }
   return out;
@@ -982,8 +984,14 @@ Instance* Speaker::Find(const std::string& name) {
 
 std::vector<InstanceStatus> Speaker::Status() const {
   std::vector<InstanceStatus> out;
+  out.reserve(instances_.size());
   for (const auto& m : instances_) out.push_back(m->instance->Status());
   return out;
+}
+
+void Speaker::ForEachInstance(
+    const std::function<void(const Instance&)>& fn) const {
+  for (const auto& m : instances_) fn(*m->instance);
 }
 
 }  // namespace vrrp::sys

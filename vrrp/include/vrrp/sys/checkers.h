@@ -22,6 +22,17 @@ namespace vrrp::sys {
 
 // Calls curl_global_init once; call before starting any thread (main).
 void InitHttpChecks();
+// What main calls before starting threads: InitHttpChecks() now when
+// libcurl's global init is not thread-safe; otherwise nothing, and the
+// first HTTP check initializes libcurl (RunHttpCheck calls InitHttpChecks,
+// whose std::call_once orders our own threads). A daemon without HTTP
+// checks then never pays for curl_global_init, which initializes OpenSSL
+// and kept ~2 MB resident (issue 3: resident memory no more than
+// Keepalived's).
+void PrepareHttpChecks();
+// Whether libcurl's global init may run while other threads exist
+// (CURL_VERSION_THREADSAFE, libcurl >= 7.84).
+bool CurlInitIsThreadSafe();
 
 // The check a tracker's worker thread runs, exposed for tests.
 CheckOutcome RunHttpCheck(const TrackerConfig& config);
