@@ -149,8 +149,8 @@ TEST_F(NotifyTest, AFailoverIsReportedByHooksFifoAndWebhook) {
   auto n1 = VrrpDaemon::Start(lab, 1, n1_yaml);
   // Our reader keeps the lines: a FIFO's buffer is discarded once nobody
   // has it open, which happens when n1 exits.
-  ASSERT_TRUE(WaitUntil([&] { return ::access(fifo.c_str(), F_OK) == 0; },
-                        seconds(5)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ::access(fifo.c_str(), F_OK) == 0; }, seconds(5)));
   const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
   ASSERT_TRUE(n1->WaitForLog("vip1: Initialize -> Backup", seconds(5)))
@@ -235,6 +235,64 @@ TEST_F(NotifyTest, AHangingHookIsKilledAndAdvertisementsStayOnTime) {
       },
       seconds(5)))
       << "the hook's grandchild survived the timeout";
+}
+
+TEST_F(NotifyTest, ASyncGroupFollowsAFaultedMember) {
+  Lab lab(2);
+  // Member "b" lives on a veth pair inside node 1 that the test can take
+  // down; "a" is the real VIP on eth0, shared with node 2.
+  ASSERT_EQ(lab.node(1).Ip("link add dummy0 type veth peer name dummy1"), 0);
+  ASSERT_EQ(lab.node(1).Ip("addr add 198.51.100.1/24 dev dummy0"), 0);
+  ASSERT_EQ(lab.node(1).Ip("link set dummy0 up"), 0);
+  ASSERT_EQ(lab.node(1).Ip("link set dummy1 up"), 0);
+  const std::string fifo = lab.dir() + "/group.fifo";
+  SpeakerInstance a;
+  a.name = "a";
+  a.priority = 200;
+  SpeakerInstance b;
+  b.name = "b";
+  b.interface = "dummy0";
+  b.vrid = 52;
+  b.priority = 200;
+  b.vips = {"198.51.100.200/24"};
+  SpeakerInstance a2 = a;
+  a2.priority = 100;
+  auto n1 = VrrpDaemon::Start(
+      lab, 1,
+      "notify_fifo: " + fifo + "\n" + SpeakerConfig({a, b}) +
+          "sync_groups:\n  - name: g\n    instances: [a, b]\n");
+  ASSERT_TRUE(
+      WaitUntil([&] { return ::access(fifo.c_str(), F_OK) == 0; }, seconds(5)));
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  ASSERT_TRUE(n1->WaitForLog("sync group g: Backup -> Master", seconds(10)))
+      << n1->Log();
+  auto n2 = VrrpDaemon::Start(lab, 2, SpeakerConfig({a2}));
+  ASSERT_TRUE(n2->WaitForLog("Initialize -> Backup", seconds(5)));
+
+  // b loses its link: a follows it into Fault and node 2 takes a's VIP.
+  ASSERT_EQ(lab.node(1).Ip("link set dummy0 down"), 0);
+  EXPECT_TRUE(n1->WaitForLog("a: Master -> Fault (sync-group)", seconds(5)))
+      << n1->Log();
+  EXPECT_TRUE(
+      WaitUntil([&] { return HasAddress(lab.node(2), "eth0", "192.0.2.200"); },
+                seconds(5)));
+  EXPECT_FALSE(HasAddress(lab.node(1), "eth0", "192.0.2.200"));
+  // b comes back: both leave Fault and a preempts again.
+  ASSERT_EQ(lab.node(1).Ip("link set dummy0 up"), 0);
+  ASSERT_EQ(lab.node(1).Ip("link set dummy1 up"), 0);
+  EXPECT_TRUE(
+      WaitUntil([&] { return HasAddress(lab.node(1), "eth0", "192.0.2.200"); },
+                seconds(10)))
+      << n1->Log();
+  EXPECT_TRUE(n1->WaitForLog("sync group g: Backup -> Master", seconds(5)));
+  const std::string lines = DrainFifo(reader);
+  const auto fault = lines.find("GROUP \"g\" FAULT\n");
+  EXPECT_NE(fault, std::string::npos) << lines;
+  EXPECT_NE(lines.find("INSTANCE \"a\" FAULT 200\n"), std::string::npos)
+      << lines;
+  EXPECT_NE(lines.rfind("GROUP \"g\" MASTER\n"), std::string::npos) << lines;
+  EXPECT_GT(lines.rfind("GROUP \"g\" MASTER\n"), fault) << lines;
 }
 
 TEST_F(NotifyTest, AnInsecureHookIsRefusedAtLoad) {
