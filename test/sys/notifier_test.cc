@@ -212,7 +212,12 @@ TEST_F(LoopTest, SocketSendsEveryLineToEveryClient) {
   RunUntil([&] { return (*sock)->clients() == 1; });
   (*sock)->Send("three\n");
   EXPECT_EQ(ReadAvailable(b), "three\n");
+  // A client that leaves with lines pending must not SIGPIPE us (this test
+  // process does not ignore SIGPIPE): the write fails, the client is gone.
   ::close(b);
+  (*sock)->Send(std::string(1000, 'x') + "\n");
+  (*sock)->Send("after\n");
+  RunUntil([&] { return (*sock)->clients() == 0; });
   sock->reset();
   EXPECT_FALSE(fs::exists(path));  // removed on close
 }

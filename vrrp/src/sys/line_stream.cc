@@ -47,9 +47,13 @@ void LineQueue::Push(std::string line) {
 LineQueue::Flushed LineQueue::Flush() {
   while (!lines_.empty()) {
     const std::string& line = lines_.front();
-    // send(MSG_NOSIGNAL) would spare us SIGPIPE on sockets only; write()
-    // serves FIFOs too, and the daemon ignores SIGPIPE.
-    ssize_t n = ::write(fd_, line.data() + offset_, line.size() - offset_);
+    // A client that hung up must not SIGPIPE the daemon: send() with
+    // MSG_NOSIGNAL on sockets. FIFOs need write(); we hold their read end
+    // ourselves, so they never raise SIGPIPE.
+    ssize_t n =
+        socket_ ? ::send(fd_, line.data() + offset_, line.size() - offset_,
+                         MSG_NOSIGNAL)
+                : ::write(fd_, line.data() + offset_, line.size() - offset_);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return Flushed::kBlocked;
@@ -166,7 +170,7 @@ void SocketStream::Accept() {
     const int fd =
         ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or a client that already left
-    auto queue = std::make_unique<LineQueue>(fd, limit_);
+    auto queue = std::make_unique<LineQueue>(fd, limit_, /*socket=*/true);
     if (!loop_.WatchFd(fd, [this, fd] { OnClientReadable(fd); }).ok()) {
       continue;  // the queue's destructor closes it
     }

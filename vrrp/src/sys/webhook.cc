@@ -1,6 +1,8 @@
 #include "vrrp/sys/webhook.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <chrono>
 #include <mutex>
@@ -46,7 +48,15 @@ Webhook::Webhook(EventLoop& loop, WebhookConfig config, size_t limit, Done done)
       done_(std::move(done)),
       alive_(std::make_shared<bool>(true)) {
   GlobalInit();
+  // The worker must never take a signal the loop reads through signalfd
+  // (SIGTERM, SIGHUP, ...): a thread with them unblocked would receive
+  // them with their default action, killing the daemon. Threads inherit
+  // the creator's mask, so block everything around the creation.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   thread_ = std::thread([this] { Run(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 Webhook::~Webhook() {

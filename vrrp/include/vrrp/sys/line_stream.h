@@ -23,7 +23,8 @@ class EventLoop;
 // One descriptor's queue.
 class LineQueue {
  public:
-  LineQueue(int fd, size_t limit) : fd_(fd), limit_(limit) {}
+  LineQueue(int fd, size_t limit, bool socket = false)
+      : fd_(fd), limit_(limit), socket_(socket) {}
   ~LineQueue();
   LineQueue(const LineQueue&) = delete;
   LineQueue& operator=(const LineQueue&) = delete;
@@ -40,6 +41,7 @@ class LineQueue {
  private:
   int fd_;
   size_t limit_;
+  bool socket_;
   std::deque<std::string> lines_;
   size_t offset_ = 0;  // bytes of lines_.front() already written
   uint64_t dropped_ = 0;
