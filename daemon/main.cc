@@ -172,19 +172,12 @@ int Run(const Flags& flags) {
                      [](const std::string& e) { spdlog::error("{}", e); });
   if (!config) return kExitConfigError;
 
-  // Before any thread (HTTP checks run on threads of their own).
-  vrrp::sys::PrepareHttpChecks();
   auto loop_or = vrrp::sys::EventLoop::Create();
   if (!loop_or.ok()) {
     spdlog::error("event loop: {}", loop_or.error());
     return kExitStartError;
   }
   auto& loop = *loop_or.value();
-  // Before any thread starts when curl_global_init is not thread-safe;
-  // otherwise the first webhook does it (Webhook's constructor), so that a
-  // daemon without webhooks or HTTP checks never initializes libcurl and
-  // OpenSSL through it (~2 MB resident, issue 3's memory target).
-  if (!vrrp::sys::CurlInitIsThreadSafe()) vrrp::sys::Webhook::GlobalInit();
   LoggingObserver logging;
   vrrp::exporter::MetricsObserver metrics;
   // Publishes after every transition too, coalesced into one loop task.

@@ -1,8 +1,8 @@
 #pragma once
 
 // Markers of the two OpenSSL shims civetweb loads TLS through (see
-// exporter/openssl_shim/CMakeLists.txt). Calling them makes the shims real
-// link dependencies of whatever uses civetweb's TLS; both initialize OpenSSL
+// exporter/openssl_shim/CMakeLists.txt). The loader looks them up with
+// dlsym() to tell our shims from a system libssl.so; both initialize OpenSSL
 // (idempotent) and return 1 on success.
 
 extern "C" {

@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "openssl_shim.h"
+#include "exporter/openssl_shims.h"
 
 namespace vrrp::exporter {
 
@@ -236,21 +236,22 @@ class CombinedPem {
   std::string path_;
 };
 
-// civetweb must be initialized once per process with the TLS feature, or the
-// first server's options decide (mg_start's legacy init), and a plain-HTTP
-// first server would leave later HTTPS servers without OpenSSL.
-unsigned CivetwebFeatures() {
-  static const unsigned features = [] {
-    // The shims civetweb loads OpenSSL 3 through (exporter/openssl_shim):
-    // calling into them keeps them linked, and proves they are the loaded
-    // libssl.so and libcrypto.so before civetweb dlopen()s those names.
-    if (vrrp_exporter_libcrypto_shim() != 1 ||
-        vrrp_exporter_libssl_shim() != 1) {
-      return mg_init_library(0);
+// civetweb's TLS initialization, once per process, by the first HTTPS
+// server: the OpenSSL shims are loaded first (exporter/openssl_shims.h), so
+// civetweb's dlopen() of libssl.so and libcrypto.so gets them. A process
+// that only serves plain HTTP never maps OpenSSL.
+Result<Unit, std::string> InitCivetwebTls() {
+  static const Result<Unit, std::string> result =
+      []() -> Result<Unit, std::string> {
+    if (auto shims = LoadOpenSslShims(); !shims.ok()) return shims;
+    if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
+      return Err(
+          std::string("civetweb could not load OpenSSL through the shims "
+                      "(civetweb/civetweb#1334)"));
     }
-    return mg_init_library(MG_FEATURES_TLS);
+    return kOk;
   }();
-  return features;
+  return result;
 }
 
 // civetweb's messages while Start() runs on this thread, to explain a
@@ -355,19 +356,17 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::Start(
       return joined;
     }();
 
-    if (tls && (CivetwebFeatures() & MG_FEATURES_TLS) == 0) {
+    if (tls) {
       // Checked here because civetweb would not stop us: after a failed
       // OpenSSL load its next attempt reports success (a reference count is
       // already up), the server starts, and the first handshake calls a
-      // null function pointer. Debian 12's civetweb 1.15 would get here
+      // null function pointer. Debian 12's civetweb 1.15 would get there
       // without exporter/openssl_shim: built for the OpenSSL 1.1 API, it
       // looks up SSL_get_peer_certificate, which OpenSSL 3 no longer exports
       // (civetweb/civetweb#1334).
-      return Err("cannot serve HTTPS on " + addresses +
-                 ": civetweb could not load OpenSSL through libssl.so and "
-                 "libcrypto.so (vrrp_exporter's shims in "
-                 "lib/vrrp_exporter/; is LD_LIBRARY_PATH pointing elsewhere? "
-                 "civetweb/civetweb#1334)");
+      if (auto ready = InitCivetwebTls(); !ready.ok()) {
+        return Err("cannot serve HTTPS on " + addresses + ": " + ready.error());
+      }
     }
 
     std::vector<std::string> civet_options = {

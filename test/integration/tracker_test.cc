@@ -115,6 +115,12 @@ class TrackerLabTest : public ::testing::Test {
     return "instances:\n" + i.Yaml() + "    track:\n      - " + track_line +
            "\n" + "trackers:\n" + trackers;
   }
+  // Whether process `pid` has a file mapped whose path contains `path`.
+  static bool Maps(pid_t pid, const std::string& path) {
+    const std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
+    EXPECT_FALSE(maps.empty()) << "no /proc/" << pid << "/maps";
+    return maps.find(path) != std::string::npos;
+  }
   static std::string HttpTracker(int port) {
     return "  web:\n"
            "    type: http\n"
@@ -141,6 +147,12 @@ TEST_F(TrackerLabTest, FailingHttpCheckMovesTheVipAndPreemptionBringsItBack) {
       << n2->Log();
   ASSERT_TRUE(n2->WaitForLog("tracker web: up (HTTP 200)", seconds(2)))
       << n2->Log();
+  // libcurl is loaded by the first HTTP check, never at start-up: n1 has no
+  // check and no webhook and must not map it (nor the OpenSSL it pulls in;
+  // issue 3's resident memory).
+  EXPECT_TRUE(Maps(n2->process().pid(), "/libcurl.so.4"));
+  EXPECT_FALSE(Maps(n1->process().pid(), "/libcurl.so.4"));
+  EXPECT_FALSE(Maps(n1->process().pid(), "/libcrypto.so"));
 
   health.SetHealthy(false);
   EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)))

@@ -184,7 +184,6 @@ TrackerConfig Http(uint16_t port, std::string body = "") {
 }
 
 TEST(HttpCheck, StatusAndBody) {
-  InitHttpChecks();
   Server ok(
       "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nall "
       "ok!");
@@ -204,7 +203,6 @@ TEST(HttpCheck, StatusAndBody) {
 }
 
 TEST(HttpCheck, SilentServerTimesOut) {
-  InitHttpChecks();
   // Accepts (the kernel does, from the backlog) but never answers.
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sin{};

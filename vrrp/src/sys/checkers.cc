@@ -1,7 +1,6 @@
 #include "vrrp/sys/checkers.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,6 +20,7 @@
 #include <utility>
 
 #include "vrrp/file_read.h"
+#include "vrrp/sys/curl_library.h"
 
 namespace vrrp::sys {
 
@@ -241,46 +241,36 @@ std::optional<int64_t> ParseSigned(std::string_view text) {
 
 }  // namespace
 
-void InitHttpChecks() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool CurlInitIsThreadSafe() {
-  // libcurl >= 7.84 (Debian 12: 7.88) reports whether curl_global_init may
-  // run while other threads exist (curl_global_init(3)).
-  const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
-  return v != nullptr && (v->features & CURL_VERSION_THREADSAFE) != 0;
-}
-
-void PrepareHttpChecks() {
-  if (!CurlInitIsThreadSafe()) InitHttpChecks();
-}
-
 CheckOutcome RunHttpCheck(const TrackerConfig& config) {
-  InitHttpChecks();
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                           &curl_easy_cleanup);
+  // On this worker thread, never the loop's: the first check loads libcurl
+  // and its ~25 dependencies, which takes milliseconds.
+  auto loaded = LoadCurl();
+  if (!loaded.ok()) {
+    return CheckOutcome::Failure(CheckFailure::kTransport, loaded.error());
+  }
+  const CurlApi& api = *loaded.value();
+  std::unique_ptr<CURL, void (*)(CURL*)> curl(api.easy_init(),
+                                              api.easy_cleanup);
   if (!curl) {
     return CheckOutcome::Failure(CheckFailure::kTransport, "curl_easy_init");
   }
   Body body;
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, config.url.c_str());
+  api.easy_setopt(c, CURLOPT_URL, config.url.c_str());
   // A health check sees what a new client would: no reused connection.
-  curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-  curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(Millis(config.timeout)));
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "vrrp_exporter-tracker");
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, config.tls_verify ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, config.tls_verify ? 2L : 0L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  const CURLcode rc = curl_easy_perform(c);
+  api.easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+  api.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+  api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM
+  api.easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                  static_cast<long>(Millis(config.timeout)));
+  api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  api.easy_setopt(c, CURLOPT_USERAGENT, "vrrp_exporter-tracker");
+  api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, config.tls_verify ? 1L : 0L);
+  api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, config.tls_verify ? 2L : 0L);
+  api.easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
+  api.easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = api.easy_perform(c);
   if (rc != CURLE_OK) {
     CheckFailure why = CheckFailure::kTransport;
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
@@ -289,10 +279,10 @@ CheckOutcome RunHttpCheck(const TrackerConfig& config) {
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
       why = CheckFailure::kTimeout;
     }
-    return CheckOutcome::Failure(why, curl_easy_strerror(rc));
+    return CheckOutcome::Failure(why, api.easy_strerror(rc));
   }
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (status != config.expect_status) {
     return CheckOutcome::Failure(
         CheckFailure::kHttpStatus,

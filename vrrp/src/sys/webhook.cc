@@ -1,6 +1,5 @@
 #include "vrrp/sys/webhook.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -8,6 +7,7 @@
 #include <mutex>
 #include <utility>
 
+#include "vrrp/sys/curl_library.h"
 #include "vrrp/sys/event_loop.h"
 
 namespace vrrp::sys {
@@ -36,18 +36,12 @@ std::string_view ToString(WebhookOutcome outcome) {
   return "unknown";
 }
 
-void Webhook::GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 Webhook::Webhook(EventLoop& loop, WebhookConfig config, size_t limit, Done done)
     : loop_(loop),
       config_(std::move(config)),
       limit_(limit == 0 ? 1 : limit),
       done_(std::move(done)),
       alive_(std::make_shared<bool>(true)) {
-  GlobalInit();
   // The worker must never take a signal the loop reads through signalfd
   // (SIGTERM, SIGHUP, ...): a thread with them unblocked would receive
   // them with their default action, killing the daemon. Threads inherit
@@ -106,49 +100,57 @@ void Webhook::Run() {
 WebhookResult Webhook::Post(const std::string& body) {
   WebhookResult result;
   const auto start = std::chrono::steady_clock::now();
-  CURL* curl = curl_easy_init();
+  // On the worker thread, never the loop's: the first webhook loads libcurl
+  // and its ~25 dependencies, which takes milliseconds.
+  auto loaded = LoadCurl();
+  if (!loaded.ok()) {
+    result.error = loaded.error();
+    return result;
+  }
+  const CurlApi& api = *loaded.value();
+  CURL* curl = api.easy_init();
   if (curl == nullptr) {
     result.error = "curl_easy_init failed";
     return result;
   }
   curl_slist* headers =
-      curl_slist_append(nullptr, "Content-Type: application/json");
+      api.slist_append(nullptr, "Content-Type: application/json");
   for (const auto& [name, value] : config_.headers) {
-    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    headers = api.slist_append(headers, (name + ": " + value).c_str());
   }
   char error[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl, CURLOPT_URL, config_.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(
+  api.easy_setopt(curl, CURLOPT_URL, config_.url.c_str());
+  api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  api.easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  api.easy_setopt(
       curl, CURLOPT_TIMEOUT_MS,
       static_cast<long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout)
               .count()));
   // Threads: no signals for DNS timeouts (libcurl-thread(3)).
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &abort_);
+  api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
+  api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Progress);
+  api.easy_setopt(curl, CURLOPT_XFERINFODATA, &abort_);
   // Only the configured scheme: a redirect is not followed at all.
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "vrrp_exporter");
-  const CURLcode code = curl_easy_perform(curl);
+  api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(curl, CURLOPT_USERAGENT, "vrrp_exporter");
+  const CURLcode code = api.easy_perform(curl);
   long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  api.slist_free_all(headers);
+  api.easy_cleanup(curl);
   result.duration = std::chrono::steady_clock::now() - start;
   result.status = status;
   if (code == CURLE_OPERATION_TIMEDOUT) {
     result.outcome = WebhookOutcome::kTimeout;
-    result.error = error[0] ? error : curl_easy_strerror(code);
+    result.error = error[0] ? error : api.easy_strerror(code);
   } else if (code != CURLE_OK) {
     result.outcome = WebhookOutcome::kFailure;
-    result.error = error[0] ? error : curl_easy_strerror(code);
+    result.error = error[0] ? error : api.easy_strerror(code);
   } else if (status >= 200 && status < 300) {
     result.outcome = WebhookOutcome::kSuccess;
   } else {

@@ -3,9 +3,10 @@
 // The Linux side of the trackers: one Checker per tracker type (see
 // vrrp/tracker.h). None of them blocks the event loop:
 // - exec runs through ProcessRunner (fork/exec, own process group, pidfd);
-// - http (libcurl), tcp (connect), file and process (/proc) run on a worker
-//   thread of their own and post the result to the loop; the Tracker's
-//   timeout on the loop bounds them whatever the worker does.
+// - http (libcurl, loaded by the first check: sys/curl_library.h), tcp
+//   (connect), file and process (/proc) run on a worker thread of their
+//   own and post the result to the loop; the Tracker's timeout on the loop
+//   bounds them whatever the worker does.
 // - interface trackers have no checker: netlink link events feed them.
 
 #include <memory>
@@ -19,20 +20,6 @@
 #include "vrrp/tracker.h"
 
 namespace vrrp::sys {
-
-// Calls curl_global_init once; call before starting any thread (main).
-void InitHttpChecks();
-// What main calls before starting threads: InitHttpChecks() now when
-// libcurl's global init is not thread-safe; otherwise nothing, and the
-// first HTTP check initializes libcurl (RunHttpCheck calls InitHttpChecks,
-// whose std::call_once orders our own threads). A daemon without HTTP
-// checks then never pays for curl_global_init, which initializes OpenSSL
-// and kept ~2 MB resident (issue 3: resident memory no more than
-// Keepalived's).
-void PrepareHttpChecks();
-// Whether libcurl's global init may run while other threads exist
-// (CURL_VERSION_THREADSAFE, libcurl >= 7.84).
-bool CurlInitIsThreadSafe();
 
 // The check a tracker's worker thread runs, exposed for tests.
 CheckOutcome RunHttpCheck(const TrackerConfig& config);

@@ -57,10 +57,6 @@ class Webhook {
   bool Send(std::string json);
   const WebhookConfig& config() const { return config_; }
 
-  // libcurl's global initialisation; the daemon calls it before starting
-  // any thread (curl_global_init(3) is not thread-safe).
-  static void GlobalInit();
-
  private:
   void Run();
   WebhookResult Post(const std::string& body);
