@@ -52,8 +52,12 @@ class ExporterTest : public ::testing::Test {
 
 TEST_F(ExporterTest, MetricsFollowAFailover) {
   Lab lab(2);
-  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  // n2 master before n1 starts: started together, a loaded machine can
+  // delay n2 past n1's Master_Down_Interval, and n1's failover count below
+  // would not start at 0.
   auto n2 = VrrpDaemon::Start(lab, 2, SpeakerConfig({Inst(200)}));
+  ASSERT_TRUE(n2->WaitForLog("Backup -> Master", seconds(10))) << n2->Log();
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
   ASSERT_TRUE(WaitUntil(
       [&] {
         return Sample(Metrics(lab, 2), "vrrp_instance_state" + kLabels) == 2;

@@ -79,10 +79,14 @@ class PrometheusTest : public ::testing::Test {
 // histogram moving, and n2's target down.
 TEST_F(PrometheusTest, ScrapesTwoSpeakersThroughAFailover) {
   Lab lab(2);
-  auto n1 =
-      VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}), {}, ListenFlags(1));
+  // n2 first, and master before n1 starts: started together, a loaded
+  // machine can delay n2 past n1's Master_Down_Interval, so that n1 is
+  // master for a moment and the "no transition yet" below does not hold.
   auto n2 =
       VrrpDaemon::Start(lab, 2, SpeakerConfig({Inst(200)}), {}, ListenFlags(2));
+  ASSERT_TRUE(n2->WaitForLog("Backup -> Master", seconds(10))) << n2->Log();
+  auto n1 =
+      VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}), {}, ListenFlags(1));
   auto prom = Prometheus::Start(lab, lab.client(), "prometheus",
                                 StaticJob("vrrp", {Target(1), Target(2)}));
 

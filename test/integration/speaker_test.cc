@@ -48,8 +48,12 @@ class SpeakerTest : public ::testing::Test {
 
 TEST_F(SpeakerTest, ElectsTheHigherPriority) {
   Lab lab(2);
-  auto n1 = Run(lab, 1, Inst(100));
-  auto n2 = Run(lab, 2, Inst(200));
+  // 500 ms adverts: n1's Master_Down_Interval (1.8 s) leaves a loaded
+  // machine time to start n2, so that n1 must never have been master.
+  SpeakerInstance low = Inst(100), high = Inst(200);
+  low.interval = high.interval = "500ms";
+  auto n1 = Run(lab, 1, low);
+  auto n2 = Run(lab, 2, high);
   ExpectMaster(lab, 2);
   EXPECT_TRUE(
       n1->WaitForLog("vip1: Initialize -> Backup (startup)", seconds(2)));
