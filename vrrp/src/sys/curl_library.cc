@@ -59,12 +59,4 @@ Result<const CurlApi*, std::string> LoadCurl() {
   return *result;
 }
 
-bool CurlIsLoaded() {
-  // RTLD_NOLOAD: a handle only if it is already mapped, and no loading.
-  void* handle = dlopen(kCurlSoname, RTLD_NOW | RTLD_NOLOAD);
-  if (handle == nullptr) return false;
-  dlclose(handle);  // drops only the reference RTLD_NOLOAD took
-  return true;
-}
-
 }  // namespace vrrp::sys

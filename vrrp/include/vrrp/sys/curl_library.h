@@ -45,8 +45,4 @@ struct CurlApi {
 // CURL_VERSION_THREADSAFE.
 Result<const CurlApi*, std::string> LoadCurl();
 
-// Whether libcurl is mapped into this process (tests: a configuration
-// without HTTP checks or webhooks must not load it).
-bool CurlIsLoaded();
-
 }  // namespace vrrp::sys
