@@ -27,7 +27,9 @@
 //   o+x so they can reach it.
 // - Each daemon keeps a per-process directory /var/tmp/frr/NAME.PID (its log
 //   buffer); a daemon that is killed leaves it, so the destructor removes
-//   the directories of the PIDs it started.
+//   the directories of the PIDs it started. (A test process killed by a
+//   signal still kills the daemons and removes its namespaces and lab
+//   directory, but leaves these two small directories.)
 
 #include <chrono>
 #include <memory>

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <ostream>
 #include <sstream>
 
 #include "integration/frr.h"
@@ -45,6 +46,9 @@ const Flavor kFlavors[] = {
     {"v2_ipv4", 2, Family::kIpv4, "192.0.2.200", "192.0.2.200/24", "1s",
      milliseconds(1000), "vrrp.51"},
 };
+
+// Names the flavor in test listings instead of its bytes.
+void PrintTo(const Flavor& f, std::ostream* os) { *os << f.name; }
 
 // curl inside a node's namespace (its own loopback, so ports never clash).
 std::string Curl(const NetNs& ns, const std::string& url) {
