@@ -14,8 +14,8 @@ packages=(
   zlib1g-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # network labs: namespaces, captures, the Keepalived peer
-  iproute2 iputils-ping tcpdump keepalived procps
+  # network labs: namespaces, captures, the Keepalived and FRR peers
+  iproute2 iputils-ping tcpdump keepalived frr procps
   # exporter tests: a real Prometheus (promtool too), curl, openssl
   prometheus curl openssl
   # deployment files checked offline: docker-compose config, YAML
@@ -42,9 +42,24 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Keepalived's package enables a system service; the project starts its own
-# Keepalived processes inside test namespaces and never wants the host one.
-if dpkg-query -W keepalived >/dev/null 2>&1 && command -v systemctl >/dev/null; then
-  systemctl disable --now keepalived >/dev/null 2>&1 || true
+# frr's (and keepalived's) maintainer scripts start and enable their system
+# service through invoke-rc.d. The tests start their own daemons inside
+# namespaces and want no host FRR or Keepalived, so for the install a
+# policy-rc.d forbids any service action (101, see
+# /usr/share/doc/init-system-helpers/README.policy-rc.d.gz); it goes again on
+# every exit path unless it was already there.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  trap 'rm -f "$policy"' EXIT
+  printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' >"$policy"
+  chmod 0755 "$policy"
 fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Both packages also enable a system service (for the next boot); the project
+# starts its own Keepalived and FRR processes inside test namespaces and never
+# wants the host ones.
+for svc in keepalived frr; do
+  if dpkg-query -W "$svc" >/dev/null 2>&1 && command -v systemctl >/dev/null; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done
