@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +28,7 @@
 #include "vrrp/config_loader.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/sys/checkers.h"
+#include "vrrp/sys/curl_library.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
 #include "vrrp/sys/notifier.h"
@@ -172,6 +174,21 @@ int Run(const Flags& flags) {
                      [](const std::string& e) { spdlog::error("{}", e); });
   if (!config) return kExitConfigError;
 
+  // libcurl is loaded on demand (sys/curl_library.h); a configuration that
+  // will use it loads it here, before the loop runs, rather than in its
+  // first check, whose timeout would count the loading (tens of ms on a
+  // busy host) and could mark a healthy service down at start-up.
+  const bool uses_curl =
+      !config->notifications.webhooks.empty() ||
+      std::any_of(config->trackers.begin(), config->trackers.end(),
+                  [](const vrrp::TrackerConfig& t) {
+                    return t.type == vrrp::TrackerType::kHttp;
+                  });
+  if (uses_curl) {
+    if (auto curl = vrrp::sys::LoadCurl(); !curl.ok()) {
+      spdlog::error("HTTP checks and webhooks will fail: {}", curl.error());
+    }
+  }
   auto loop_or = vrrp::sys::EventLoop::Create();
   if (!loop_or.ok()) {
     spdlog::error("event loop: {}", loop_or.error());
