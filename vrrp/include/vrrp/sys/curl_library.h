@@ -1,6 +1,8 @@
 #pragma once
 
-// libcurl, loaded at run time by the first HTTP check or webhook.
+// libcurl, loaded at run time when HTTP checks or webhooks are configured:
+// by main before the loop starts, or by the first check or webhook that a
+// reload adds (on its worker thread).
 //
 // Why not link it: libcurl's DT_NEEDED chain is about 25 libraries (OpenSSL,
 // GnuTLS through librtmp, Kerberos, LDAP, SASL, libssh2, nghttp2, ...). The
