@@ -4,17 +4,23 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "exporter/openssl_shims.h"
 
@@ -151,6 +157,35 @@ Result<std::string, std::string> CivetPort(const std::string& address,
   // A bare port listens on every IPv4 address; a host name is resolved by
   // civetweb (IPv4 only).
   return (host.empty() ? port : host + ":" + port) + (tls ? "s" : "");
+}
+
+// Where to connect to reach a listener of `address` (as given to
+// CivetPort) bound to `port`: the numeric host, or 127.0.0.1 for a bare port
+// or 0.0.0.0. nullopt for a host name (resolved by civetweb, not here).
+std::optional<sockaddr_in> LocalTarget(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) return std::nullopt;
+  return sin;
+}
+
+// Opens a TCP connection to `target` and closes it at once, without
+// waiting more than a few milliseconds for it.
+void Knock(const sockaddr_in& target) {
+  const int fd =
+      ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&target),
+                sizeof target) != 0 &&
+      errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    (void)::poll(&p, 1, 20);
+  }
+  ::close(fd);
 }
 
 // Reads a whole (small) file; errors as text.
@@ -471,8 +506,41 @@ void HttpServer::Handle(const std::string& path, Method method,
 void HttpServer::Stop() {
   std::lock_guard lock(stop_mu_);
   if (civet_ == nullptr) return;
+  // civetweb's master thread sees the stop flag only between polls of its
+  // listening sockets, and each poll waits up to 2 s (1.15's
+  // SOCKET_TIMEOUT_QUANTUM): every stop took 2 s, a daemon's exit after
+  // SIGTERM included. A connection opened and closed at once wakes that
+  // poll, and the worker it is handed to reads EOF at once; a knocker
+  // thread repeats it every 20 ms until mg_stop has returned.
+  std::vector<sockaddr_in> targets;
+  if (civet_->getContext() != nullptr) {
+    mg_server_port ports[32];
+    const int n = mg_get_server_ports(civet_->getContext(), 32, ports);
+    for (int i = 0;
+         i < n && i < static_cast<int>(options_.listen_addresses.size()); ++i) {
+      if (auto t = LocalTarget(options_.listen_addresses[i], ports[i].port)) {
+        targets.push_back(*t);
+      }
+    }
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopped = false;
+  std::thread knocker([&] {
+    std::unique_lock lock(mu);
+    while (!stopped) {
+      for (const sockaddr_in& t : targets) Knock(t);
+      cv.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  });
   // mg_stop joins the worker threads: no handler runs after this.
   civet_->close();
+  {
+    std::lock_guard lock(mu);
+    stopped = true;
+  }
+  cv.notify_one();
+  knocker.join();
   civet_.reset();
 }
 
