@@ -40,13 +40,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 printf 'instances: []\n' >"$scratch/config.yml"
 printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n' \
   "$scratch/cert.pem" "$scratch/key.pem" >"$scratch/web.yml"
+# The log exists before the daemon starts: the background redirection may
+# come after the first read below.
+: >"$scratch/log"
 "$bin" --config.file "$scratch/config.yml" --web.config.file "$scratch/web.yml" \
-  --web.listen-address 127.0.0.1:0 >"$scratch/log" 2>&1 &
+  --web.listen-address 127.0.0.1:0 >>"$scratch/log" 2>&1 &
 pid=$!
 port=
 i=0
 while [ $i -lt 100 ] && [ -z "$port" ]; do
-  port=$(sed -n 's/.*HTTP on port(s) \([0-9]*\).*/\1/p' "$scratch/log")
+  port=$(sed -n 's/.*HTTP on port(s) \([0-9]*\).*/\1/p' "$scratch/log" || true)
   [ -n "$port" ] || { kill -0 "$pid" 2>/dev/null || break; sleep 0.1; }
   i=$((i + 1))
 done
