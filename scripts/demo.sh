@@ -79,16 +79,16 @@ echo "   (ping paces itself at 10-20 ms: a gap of that size with none unanswered
 grep -h "all instances released" "$STATE/n2.log" | tail -1 | sed 's/^/   n2: /'
 
 echo
-echo "== What n1's exporter says (http://127.0.0.1:9687 inside vxdemo-n1)"
+echo "== What n1's exporter says (http://localhost:9687/metrics, forwarded into vxdemo-n1)"
 sleep 0.3
-ns n1 curl -s http://127.0.0.1:9687/metrics |
+curl -s http://127.0.0.1:9687/metrics |
   grep -E '^vrrp_instance_(state|in_state\{.*master|address_present|failover_seconds_(count|sum))|^vrrp_instance_transitions_total' |
   sed 's/^/   /'
 
 echo
 echo "The lab is still running: n1 is master, n2 is stopped."
-echo "  metrics:   ip netns exec vxdemo-n1 curl -s http://127.0.0.1:9687/metrics"
-echo "  status:    ip netns exec vxdemo-n1 curl -s http://127.0.0.1:9687/api/v1/status"
+echo "  n1:        http://localhost:9687/ (landing page), /metrics, /api/v1/status"
+echo "  n2:        http://localhost:9688/ (answers again once you run: ./scripts/lab.sh start 2 200)"
 echo "  logs:      $STATE/n1.log $STATE/n2.log"
 echo "  where:     ./scripts/lab.sh status"
 echo "  tear down: ./scripts/lab.sh down"

@@ -16,6 +16,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # network labs: namespaces, captures, the Keepalived and FRR peers
   iproute2 iputils-ping tcpdump keepalived frr procps
+  # the demo: its exporters forwarded to the host's localhost
+  socat
   # exporter tests: a real Prometheus (promtool too), curl, openssl
   prometheus curl openssl
   # deployment files checked offline: docker-compose config, YAML

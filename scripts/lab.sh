@@ -5,7 +5,10 @@
 #   scripts/lab.sh status  where the virtual address is
 # Addresses are documentation prefixes only (RFC 5737): nodes 192.0.2.11
 # and .12, client .100, virtual address 192.0.2.200. Nothing leaves the
-# namespaces.
+# namespaces. The two exporters are also on the host's localhost,
+# http://127.0.0.1:9687 (n1) and :9688 (n2), through socat: it listens on
+# the host's loopback and connects to the node's own 127.0.0.1:9687 from
+# inside the node's namespace, so no lab address is routed to the host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 P=vxdemo-
@@ -19,8 +22,9 @@ down() {
   for f in "$STATE"/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    # Only a process we started: its command line names our binary.
-    if grep -qa vrrp_exporter "/proc/$pid/cmdline" 2>/dev/null; then
+    # Only a process we started: its command line names our binary or, for
+    # the forwarders, socat.
+    if grep -qaE "vrrp_exporter|socat" "/proc/$pid/cmdline" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
@@ -45,6 +49,17 @@ YAML
   ip netns exec "${P}n$1" "$BIN" --config.file "$STATE/n$1.yml" \
     >>"$STATE/n$1.log" 2>&1 </dev/null &
   echo $! >"$STATE/n$1.pid"
+}
+
+forward() {  # forward N HOST_PORT: node N's exporter on 127.0.0.1:HOST_PORT
+  if ss -Hltn "sport = :$2" | grep -q .; then
+    echo "lab.sh: 127.0.0.1:$2 is in use; n$1's exporter is only inside ${P}n$1" >&2
+    return 0
+  fi
+  socat "TCP-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork" \
+    "EXEC:ip netns exec ${P}n$1 socat STDIO TCP\:127.0.0.1\:9687" \
+    </dev/null >>"$STATE/forward-n$1.log" 2>&1 &
+  echo $! >"$STATE/forward-n$1.pid"
 }
 
 up() {
@@ -72,6 +87,8 @@ up() {
   ns client ip addr add 192.0.2.100/24 dev eth0
   start_node 1 100
   start_node 2 200
+  forward 1 9687
+  forward 2 9688
   trap - ERR
 }
 
