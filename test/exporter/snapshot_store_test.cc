@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "exporter/snapshot.h"
 
@@ -33,6 +34,60 @@ TEST(SnapshotStore, UnheldSnapshotsDoNotAccumulate) {
   for (int i = 0; i < 100; ++i) store.Publish(std::make_shared<Snapshot>());
   EXPECT_EQ(store.RetiredForTest(), 0u);
   EXPECT_NE(store.Latest(), nullptr);
+}
+
+// The loop refills the snapshot it replaced instead of allocating a new one
+// (issue 3), but only once no scrape reads it any more.
+TEST(SnapshotStore, ReplacedReusableSnapshotComesBackOnceUnused) {
+  SnapshotStore store;
+  store.PublishReusable(std::make_shared<Snapshot>());
+  EXPECT_EQ(store.TakeReusable(), nullptr) << "the latest is never reused";
+  const Snapshot* first = store.Latest().get();
+  auto held_by_scrape = store.Latest();
+
+  store.PublishReusable(std::make_shared<Snapshot>());
+  EXPECT_EQ(store.TakeReusable(), nullptr) << "reused while a scrape reads";
+
+  std::thread([s = std::move(held_by_scrape)]() mutable { s.reset(); }).join();
+  store.PublishReusable(std::make_shared<Snapshot>());
+  auto reused = store.TakeReusable();
+  ASSERT_NE(reused, nullptr);
+  EXPECT_EQ(reused.get(), first);
+  EXPECT_EQ(reused.use_count(), 1) << "the store still holds it";
+  EXPECT_EQ(store.TakeReusable(), nullptr) << "handed out twice";
+}
+
+// At most one spare: the others are freed as before.
+TEST(SnapshotStore, KeepsOneSpareAndFreesTheRest) {
+  SnapshotStore store;
+  std::vector<std::weak_ptr<const Snapshot>> published;
+  std::vector<std::shared_ptr<const Snapshot>> held;
+  for (int i = 0; i < 3; ++i) {
+    store.PublishReusable(std::make_shared<Snapshot>());
+    published.push_back(store.Latest());
+    held.push_back(store.Latest());
+  }
+  held.clear();
+  store.PublishReusable(std::make_shared<Snapshot>());
+  EXPECT_EQ(store.RetiredForTest(), 0u);
+  int alive = 0;
+  for (const auto& w : published) alive += w.expired() ? 0 : 1;
+  EXPECT_EQ(alive, 1) << "one spare, nothing else kept";
+  EXPECT_NE(store.TakeReusable(), nullptr);
+}
+
+// What Publish got as const is never handed back to be written.
+TEST(SnapshotStore, PublishedSnapshotIsNeverReused) {
+  SnapshotStore store;
+  store.Publish(std::make_shared<const Snapshot>());
+  store.Publish(std::make_shared<Snapshot>());
+  store.Publish(std::make_shared<Snapshot>());
+  EXPECT_EQ(store.TakeReusable(), nullptr);
+  // Replaces the last Publish()ed one.
+  store.PublishReusable(std::make_shared<Snapshot>());
+  EXPECT_EQ(store.TakeReusable(), nullptr) << "a Publish()ed one came back";
+  store.PublishReusable(std::make_shared<Snapshot>());
+  EXPECT_NE(store.TakeReusable(), nullptr);
 }
 
 }  // namespace

@@ -126,5 +126,44 @@ TEST(Instance, ShutdownBeforeStartReleasesAtOnce) {
   EXPECT_EQ(clock.ArmedTimers(), 0u);
 }
 
+// The exporter refills one status in place every publish: nothing of what
+// it held before (another instance's master, peers, counters) may survive.
+TEST(Instance, StatusIntoOverwritesEverything) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  auto backup_cfg = Cfg();
+  backup_cfg.priority = 100;
+  Instance backup(backup_cfg, clock, h, addrs, &h);
+  backup.Start();
+  DecodedAdvertisement d;
+  d.advertisement.vrid = 5;
+  d.advertisement.priority = 200;
+  d.advertisement.addresses = {*IpAddress::Parse("198.51.100.5")};
+  backup.OnAdvertisement(d, *IpAddress::Parse("203.0.113.9"));
+  InstanceStatus status;
+  backup.StatusInto(status);
+  ASSERT_EQ(status.state, State::kBackup);
+  ASSERT_TRUE(status.master_address.has_value());
+  ASSERT_EQ(status.peers.size(), 1u);
+
+  auto idle_cfg = Cfg();
+  idle_cfg.name = "idle";
+  Instance idle(idle_cfg, clock, h, addrs, &h);  // never started
+  idle.StatusInto(status);
+  const InstanceStatus fresh = idle.Status();
+  EXPECT_EQ(status.name, "idle");
+  EXPECT_EQ(status.state, State::kInitialize);
+  EXPECT_FALSE(status.master_address.has_value());
+  EXPECT_EQ(status.master_priority, 0);
+  EXPECT_TRUE(status.peers.empty());
+  EXPECT_EQ(status.stats.advertisements_received, 0u);
+  EXPECT_EQ(status.base_priority, fresh.base_priority);
+  EXPECT_EQ(status.effective_priority, fresh.effective_priority);
+  EXPECT_EQ(status.master_down_interval, fresh.master_down_interval);
+  EXPECT_EQ(status.last_transition.has_value(),
+            fresh.last_transition.has_value());
+}
+
 }  // namespace
 }  // namespace vrrp::testing

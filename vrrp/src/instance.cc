@@ -536,6 +536,11 @@ void Instance::TransitionTo(State to, TransitionReason reason,
 
 InstanceStatus Instance::Status() const {
   InstanceStatus s;
+  StatusInto(s);
+  return s;
+}
+
+void Instance::StatusInto(InstanceStatus& s) const {
   s.name = config_->name;
   s.state = state_;
   s.base_priority = config_->priority;
@@ -546,6 +551,9 @@ InstanceStatus Instance::Status() const {
   } else if (state_ == State::kBackup) {
     s.master_address = master_address_;
     s.master_priority = master_priority_;
+  } else {
+    s.master_address.reset();
+    s.master_priority = 0;
   }
   s.advert_interval = config_->advert_interval;
   s.master_advert_interval =
@@ -559,7 +567,6 @@ InstanceStatus Instance::Status() const {
   s.last_transition = last_transition_;
   s.stats = stats_;
   s.peers = peers_;
-  return s;
 }
 
 }  // namespace vrrp
