@@ -426,14 +426,16 @@ TEST_F(LoopTest, NotifierRunsHooksWritesTheFifoAndPostsTheWebhook) {
   ic.priority = 255;  // owner: Master at Start()
   ic.advert_interval = Centiseconds(10);
   ic.virtual_addresses = {*IpPrefix::Parse("198.51.100.10/24")};
-  ic.notify.master = Command{
+  NotifyHooks hooks;
+  hooks.master = Command{
       {WriteScript(dir_ + "/master.sh", "echo \"master $*\" >> " + log)}, {}};
-  ic.notify.stop =
+  hooks.stop =
       Command{{WriteScript(dir_ + "/stop.sh",
                            "echo \"stop $* $VRRP_FROM_STATE\" >> " + log)},
               {}};
-  ic.notify.any = Command{
+  hooks.any = Command{
       {WriteScript(dir_ + "/any.sh", "echo \"any $1 $2 $3\" >> " + log)}, {}};
+  ic.notify = hooks;
   config.instances.push_back(ic);
   ASSERT_TRUE(CheckNotificationPrograms(config).ok());
 
@@ -491,9 +493,11 @@ TEST_F(LoopTest, AHangingHookIsKilledWhileAdvertisementsContinue) {
   ic.advert_interval = Centiseconds(2);  // 20 ms
   ic.virtual_addresses = {*IpPrefix::Parse("198.51.100.10/24")};
   const std::string marker = dir_ + "/started";
-  ic.notify.master = Command{
+  NotifyHooks hooks;
+  hooks.master = Command{
       {WriteScript(dir_ + "/hang.sh", "touch " + marker + "; sleep 100")}, {}};
-  ic.notify.timeout = milliseconds(500);
+  hooks.timeout = milliseconds(500);
+  ic.notify = hooks;
   config.instances.push_back(ic);
   Notifier notifier(*loop_, [](LogLevel, const std::string&) {});
   ASSERT_TRUE(notifier.Configure(config, std::nullopt).ok());

@@ -1076,7 +1076,7 @@ TEST(NotifyConfigTest, LoadsHooksStreamsWebhooksAndGroups) {
   EXPECT_EQ(hook.headers[0].second, "Bearer abc");
 
   ASSERT_EQ(config.instances.size(), 2u);
-  const NotifyHooks& n = config.instances[0].notify;
+  const NotifyHooks& n = *config.instances[0].notify;
   ASSERT_TRUE(n.master.has_value());
   EXPECT_THAT(n.master->argv,
               ElementsAre("/usr/local/bin/hook", "--to", "master"));
@@ -1085,13 +1085,40 @@ TEST(NotifyConfigTest, LoadsHooksStreamsWebhooksAndGroups) {
   EXPECT_THAT(n.any->argv, ElementsAre("/usr/local/bin/any"));
   EXPECT_FALSE(n.backup.has_value());
   EXPECT_EQ(n.timeout, 500ms);
-  EXPECT_TRUE(config.instances[1].notify.empty());
-  EXPECT_EQ(config.instances[1].notify.timeout, 10s);
+  EXPECT_TRUE(config.instances[1].notify->empty());
+  EXPECT_EQ(config.instances[1].notify->timeout, 10s);
 
   ASSERT_EQ(config.sync_groups.size(), 1u);
   EXPECT_EQ(config.sync_groups[0].name, "pair");
   EXPECT_THAT(config.sync_groups[0].instances, ElementsAre("web", "db"));
   ASSERT_TRUE(config.sync_groups[0].notify.fault.has_value());
+
+  // Copies of a configuration share its hooks instead of copying them, and
+  // still compare (and reload) by value.
+  const InstanceConfig copy = config.instances[0];
+  EXPECT_EQ(&*copy.notify, &*config.instances[0].notify);
+  EXPECT_TRUE(copy.notify == config.instances[0].notify);
+  EXPECT_FALSE(copy.notify == config.instances[1].notify);
+}
+
+TEST(SharedNotifyHooksTest, EmptyHoldsNothingAndComparesByValue) {
+  const SharedNotifyHooks none;
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(none->timeout, 10s);
+  EXPECT_TRUE(none == SharedNotifyHooks(NotifyHooks{}));
+  // A non-default timeout alone is kept, though no hook would use it.
+  NotifyHooks timeout_only;
+  timeout_only.timeout = 3s;
+  const SharedNotifyHooks t(timeout_only);
+  EXPECT_EQ(t->timeout, 3s);
+  EXPECT_FALSE(t == none);
+  NotifyHooks with_master;
+  with_master.master = Command{{"/bin/true"}, {}};
+  const SharedNotifyHooks m(with_master), m2(with_master);
+  EXPECT_TRUE(m == m2);  // equal values, different objects
+  EXPECT_NE(&*m, &*m2);
+  ASSERT_TRUE(m->master.has_value());
+  EXPECT_THAT(m->master->argv, ElementsAre("/bin/true"));
 }
 
 constexpr char kTwoInstances[] = R"(instances:

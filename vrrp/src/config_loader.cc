@@ -950,7 +950,9 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
       }
     }
   }
-  LoadNotifyHooks(fields, path, &config.notify);
+  NotifyHooks hooks;
+  LoadNotifyHooks(fields, path, &hooks);
+  config.notify = std::move(hooks);
 
   if (errors_.size() != errors_before) return std::nullopt;
   return config;

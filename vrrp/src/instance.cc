@@ -91,7 +91,6 @@ Instance::Instance(std::shared_ptr<const InstanceConfig> config,
       master_adver_interval_(config_->advert_interval) {
   adver_timer_ = scheduler_.CreateTimer([this] { OnAdverTimer(); });
   master_down_timer_ = scheduler_.CreateTimer([this] { OnMasterDownTimer(); });
-  release_timer_ = scheduler_.CreateTimer([this] { OnReleaseTimer(); });
   advert_.version = config_->version;
   advert_.vrid = config_->vrid;
   advert_.max_adver_interval = config_->advert_interval;
@@ -190,6 +189,11 @@ void Instance::Shutdown(std::function<void()> released) {
   // priority 0; one more interval covers its advertisement's flight.
   releasing_ = true;
   released_ = std::move(released);
+  // Created here, not with the instance: only a hitless shutdown needs it,
+  // and each timer is heap kept per instance (issue 3: bytes per instance).
+  if (!release_timer_) {
+    release_timer_ = scheduler_.CreateTimer([this] { OnReleaseTimer(); });
+  }
   release_timer_->ArmAt(scheduler_.Now() +
                         SkewTime(1, config_->advert_interval) +
                         Duration(config_->advert_interval));
@@ -201,7 +205,7 @@ void Instance::OnReleaseTimer() { FinishRelease(); }
 void Instance::FinishRelease() {
   if (!releasing_) return;
   releasing_ = false;
-  release_timer_->Cancel();
+  if (release_timer_) release_timer_->Cancel();
   RemoveVirtualAddresses();
   if (auto done = std::move(released_)) {
     released_ = nullptr;

@@ -116,7 +116,7 @@ struct InstanceConfig {
   // (IPv4) / vrrp6.VRID (IPv6). Empty when virtual_mac is false.
   std::string virtual_mac_interface;
   // Exec hooks on this instance's transitions (notify: and notify_timeout:).
-  NotifyHooks notify;
+  SharedNotifyHooks notify;
 
   // Trackers feeding the effective priority / Fault. Not part of
   // SameSettings: a reload re-evaluates them without re-creating the

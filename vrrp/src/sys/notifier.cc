@@ -89,7 +89,7 @@ CheckNotificationPrograms(const Config& config) {
     });
   };
   for (size_t i = 0; i < config.instances.size(); ++i) {
-    check(config.instances[i].notify, "instances[" + std::to_string(i) + "]");
+    check(*config.instances[i].notify, "instances[" + std::to_string(i) + "]");
   }
   for (size_t i = 0; i < config.sync_groups.size(); ++i) {
     check(config.sync_groups[i].notify,
@@ -117,7 +117,7 @@ Result<Unit, std::string> Notifier::Configure(const Config& config,
   // anyway, and an entry per instance was ~430 bytes each (issue 3: under
   // 2 KiB per added instance).
   for (const auto& i : config.instances) {
-    if (!i.notify.empty()) instance_hooks_[i.name] = i.notify;
+    if (!i.notify->empty()) instance_hooks_[i.name] = *i.notify;
   }
   group_hooks_.clear();
   for (const auto& g : config.sync_groups) group_hooks_[g.name] = g.notify;
