@@ -1,6 +1,8 @@
 // Failover as a client sees it: our speaker against Keepalived 2.2.7, same
 // topology, same VRRPv3 settings, the fault at a random point of the
-// advertisement cycle. Also CPU time and resident memory with many instances.
+// advertisement cycle. Also CPU time and resident memory with many instances,
+// with a floor for the master's CPU: advert_floor, which only emits the same
+// advertisements (advert_floor.cc).
 //
 // Needs root (network namespaces). Everything runs inside namespaces this
 // program creates (test/integration/lab.h): a bridge "sw" (br0), n1 (old
@@ -9,7 +11,7 @@
 // figure means and scripts/bench.sh for how it is run.
 //
 //   failover_bench [--runs=N] [--only=crash,graceful,resources]
-//                  [--intervals=10ms,1s] [--impl=ours,keepalived]
+//                  [--intervals=10ms,1s] [--impl=ours,keepalived,floor]
 //                  [--instances=200] [--window=10s] [--resource-runs=3]
 //                  [--quiet-wait=60s] [--seed=N] [--verbose]
 //                  [--daemon=PATH]
@@ -476,12 +478,24 @@ class Prober {
 };
 
 // ---------------------------------------------------------------------------
-// The two implementations, started the same way in a lab node.
+// The two implementations, started the same way in a lab node, and the
+// floor: advert_floor, which only emits the master's advertisements (for the
+// resource runs only; see RunResources).
 
-enum class Impl { kOurs, kKeepalived };
+enum class Impl { kOurs, kKeepalived, kFloor };
 enum class Fault { kCrash, kGraceful };
 
-const char* Name(Impl i) { return i == Impl::kOurs ? "ours" : "keepalived"; }
+const char* Name(Impl i) {
+  switch (i) {
+    case Impl::kOurs:
+      return "ours";
+    case Impl::kKeepalived:
+      return "keepalived";
+    case Impl::kFloor:
+      return "floor";
+  }
+  return "?";
+}
 const char* Name(Fault f) { return f == Fault::kCrash ? "crash" : "graceful"; }
 
 std::string IntervalText(int ms) {
@@ -509,16 +523,33 @@ std::string& DaemonBinary() {
   return path;
 }
 
+std::string AdvertFloorBinary() { return ADVERT_FLOOR_BINARY; }
+
 class Daemon {
  public:
   // `count` instances, VRIDs 1.. (count == 1: VRID 51, VIP 192.0.2.200).
+  // kFloor: advert_floor emitting the advertisements of `count` (>= 2)
+  // instances with VIPs VipFor(k, count), from the node's address.
   static std::unique_ptr<Daemon> Start(Impl impl, const Lab& lab, int node,
                                        int priority, int interval_ms,
                                        int count) {
     auto d = std::unique_ptr<Daemon>(new Daemon);
     d->impl_ = impl;
     const std::string n = "n" + std::to_string(node);
-    if (impl == Impl::kOurs) {
+    if (impl == Impl::kFloor) {
+      // advert_floor knows the VIPs of many instances only.
+      if (count < 2) throw std::logic_error("floor: 2 instances or more");
+      d->log_path_ = lab.dir() + "/advert-floor-" + n + ".log";
+      d->process_ =
+          Process::Start(lab.node(node),
+                         {AdvertFloorBinary(), "--interface=eth0",
+                          "--count=" + std::to_string(count),
+                          "--interval=" + IntervalText(interval_ms),
+                          "--priority=" + std::to_string(priority),
+                          "--source=" + Lab::NodeAddress(node, Family::kIpv4),
+                          "--mode=packet"},
+                         d->log_path_);
+    } else if (impl == Impl::kOurs) {
       std::vector<SpeakerInstance> insts;
       for (int k = 1; k <= count; ++k) {
         SpeakerInstance i;
@@ -574,18 +605,22 @@ class Daemon {
     if (log.size() > 600) log = "..." + log.substr(log.size() - 600);
     return out + "; log " + log_path_ + ":\n" + log;
   }
+  // The floor has no states: 0 for both.
   int BackupLines() const {
+    if (impl_ == Impl::kFloor) return 0;
     return Count(impl_ == Impl::kOurs ? "-> Backup" : "Entering BACKUP STATE");
   }
   int MasterLines() const {
+    if (impl_ == Impl::kFloor) return 0;
     return Count(impl_ == Impl::kOurs ? "-> Master" : "Entering MASTER STATE");
   }
   // Role of each live process of the daemon: "speaker" for ours; "parent",
-  // "vrrp", "checkers" for Keepalived.
+  // "vrrp", "checkers" for Keepalived; "floor" for advert_floor.
   std::vector<std::pair<std::string, pid_t>> Roles() {
     std::vector<std::pair<std::string, pid_t>> out;
-    if (impl_ == Impl::kOurs) {
-      out.emplace_back("speaker", process().pid());
+    if (impl_ != Impl::kKeepalived) {
+      out.emplace_back(impl_ == Impl::kOurs ? "speaker" : "floor",
+                       process().pid());
       return out;
     }
     auto pid_in = [&](const std::string& f) {
@@ -652,7 +687,8 @@ struct Options {
   int runs = 5;
   std::set<std::string> only = {"crash", "graceful", "resources"};
   std::vector<int> intervals_ms = {1000, 10};
-  std::vector<Impl> impls = {Impl::kOurs, Impl::kKeepalived};
+  // kFloor takes part in the resource runs only.
+  std::vector<Impl> impls = {Impl::kOurs, Impl::kKeepalived, Impl::kFloor};
   int instances = 200;
   int window_s = 10;
   int resource_runs = 3;
@@ -1010,24 +1046,44 @@ struct ResourceRun {
   double quiet = NAN;  // machine busy % just before the run
 };
 
+// n1 master, n2 backup of `count` instances; CPU over the window, memory at
+// its end. The floor (impl kFloor): n1 runs advert_floor, which only emits
+// the master's advertisements, and n2 runs our daemon as the backup, so the
+// path each advertisement takes (veth, bridge, a raw-socket listener on n2)
+// is the kind it takes with ours and Keepalived, and n1's CPU is what the
+// packets alone cost in this lab.
 ResourceRun RunResources(Impl impl, int count, int interval_ms, int window_s,
                          int settle_s, int quiet_wait_s) {
   ResourceRun out;
+  const bool is_floor = impl == Impl::kFloor;
   out.quiet = WaitForQuiet(seconds(count == 1 ? 10 : quiet_wait_s));
   Lab lab(2, false);
   auto n1 = Daemon::Start(impl, lab, 1, kMasterPriority, interval_ms, count);
-  if (!WaitUntil(
-          [&] {
-            return VipCount(lab.node(1), count) == count ||
-                   !n1->process().Running();
-          },
-          seconds(30), milliseconds(50)) ||
-      !n1->process().Running()) {
+  if (is_floor) {
+    // It holds no VIPs: running and past its set-up (its first line) is
+    // all there is to wait for.
+    if (!WaitUntil(
+            [&] {
+              return n1->Count("advert_floor: ") > 0 ||
+                     !n1->process().Running();
+            },
+            seconds(10), milliseconds(20)) ||
+        !n1->process().Running()) {
+      throw std::runtime_error("advert_floor did not start: " + n1->Describe());
+    }
+  } else if (!WaitUntil(
+                 [&] {
+                   return VipCount(lab.node(1), count) == count ||
+                          !n1->process().Running();
+                 },
+                 seconds(30), milliseconds(50)) ||
+             !n1->process().Running()) {
     throw std::runtime_error("n1 did not become master of all " +
                              std::to_string(count) +
                              " instances: " + n1->Describe());
   }
-  auto n2 = Daemon::Start(impl, lab, 2, kBackupPriority, interval_ms, count);
+  auto n2 = Daemon::Start(is_floor ? Impl::kOurs : impl, lab, 2,
+                          kBackupPriority, interval_ms, count);
   if (!WaitUntil(
           [&] {
             return n2->BackupLines() >= count || !n2->process().Running();
@@ -1041,6 +1097,17 @@ ResourceRun RunResources(Impl impl, int count, int interval_ms, int window_s,
   // becoming master).
   std::this_thread::sleep_for(seconds(settle_s));
   const int masters1 = n1->MasterLines(), masters2 = n2->MasterLines();
+  // "-> Backup" is logged at start-up before any advertisement is heard;
+  // that n2 is still Backup of every instance after the settling time (it
+  // would hold their VIPs as master) shows it accepts the floor's
+  // advertisements.
+  if (is_floor && VipCount(lab.node(2), count) != 0) {
+    throw std::runtime_error(
+        "n2 is master of " + std::to_string(VipCount(lab.node(2), count)) +
+        " instances before the window: are advert_floor's advertisements "
+        "accepted? " +
+        n2->Describe());
+  }
 
   auto snap = [](Daemon& d) {
     std::vector<std::pair<ProcSample, CpuCounters>> v;
@@ -1081,13 +1148,20 @@ ResourceRun RunResources(Impl impl, int count, int interval_ms, int window_s,
   for (const auto* side : {&out.master, &out.backup}) {
     for (const ProcSample& p : *side) out.other -= p.cpu_pct;
   }
-  if (VipCount(lab.node(1), count) != count ||
-      VipCount(lab.node(2), count) != 0 || n1->MasterLines() != masters1 ||
+  // The floor holds no VIPs and has no states: only n2 (Backup throughout)
+  // and advert_floor still running are checked.
+  const bool n1_held = is_floor ? n1->process().Running()
+                                : VipCount(lab.node(1), count) == count &&
+                                      n1->MasterLines() == masters1;
+  if (!n1_held || VipCount(lab.node(2), count) != 0 ||
       n2->MasterLines() != masters2) {
     out.stable = false;
     out.note = "roles changed during the window (" +
                std::to_string(n2->MasterLines() - masters2) +
                " takeovers by the backup)";
+    if (is_floor && !n1->process().Running()) {
+      out.note += "; advert_floor exited: " + n1->Describe();
+    }
   }
   return out;
 }
@@ -1186,8 +1260,10 @@ Options Parse(int argc, char** argv) {
           o.impls.push_back(Impl::kOurs);
         } else if (t == "keepalived") {
           o.impls.push_back(Impl::kKeepalived);
+        } else if (t == "floor") {
+          o.impls.push_back(Impl::kFloor);
         } else {
-          throw std::invalid_argument("--impl: ours, keepalived");
+          throw std::invalid_argument("--impl: ours, keepalived, floor");
         }
       }
     } else if (auto v = val("--instances")) {
@@ -1207,13 +1283,16 @@ Options Parse(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "failover_bench [--runs=N] [--only=crash,graceful,resources]\n"
-          "               [--intervals=1s,10ms] [--impl=ours,keepalived]\n"
+          "               [--intervals=1s,10ms] "
+          "[--impl=ours,keepalived,floor]\n"
           "               [--instances=200] [--window=10s] "
           "[--resource-runs=3] [--quiet-wait=60s]\n"
           "               [--seed=N] [--verbose]\n"
           "               [--daemon=PATH (default: this build's "
           "vrrp_exporter)]\n"
-          "Root only. VB_RUNS sets the default of --runs (5).\n");
+          "Root only. VB_RUNS sets the default of --runs (5). floor "
+          "(advert_floor) is\n"
+          "in the resource runs only.\n");
       std::exit(0);
     } else {
       throw std::invalid_argument("unknown argument " + a + " (see --help)");
@@ -1256,6 +1335,14 @@ int Main(int argc, char** argv) {
                  DaemonBinary().c_str());
     return 2;
   }
+  const bool with_floor = opt.only.count("resources") &&
+                          std::find(opt.impls.begin(), opt.impls.end(),
+                                    Impl::kFloor) != opt.impls.end();
+  if (with_floor && access(AdvertFloorBinary().c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "failover_bench: %s not built\n",
+                 AdvertFloorBinary().c_str());
+    return 2;
+  }
   const uint64_t seed = opt.seed ? opt.seed : std::random_device{}();
   std::mt19937_64 rng(seed);
   const auto started = std::chrono::steady_clock::now();
@@ -1279,6 +1366,7 @@ int Main(int argc, char** argv) {
       std::uniform_real_distribution<double> u(0.0, 1.0);
       for (double& x : phases) x = u(rng);
       for (Impl impl : opt.impls) {
+        if (impl == Impl::kFloor) continue;  // resource runs only
         auto& v = results[{f, ims, impl}];
         int failures = 0;
         for (int run = 0; static_cast<int>(v.size()) < opt.runs; ++run) {
@@ -1396,13 +1484,17 @@ int Main(int argc, char** argv) {
 
   if (opt.only.count("resources")) {
     constexpr int kInterval = 10;
-    // Alternating ours / Keepalived, several times: load that comes and goes
-    // on the machine then hits both alike; the table gives medians.
+    // Alternating ours / Keepalived / the floor, several times: load that
+    // comes and goes on the machine then hits them alike; the table gives
+    // medians.
     std::map<std::pair<Impl, int>, std::vector<ResourceRun>> res;
     for (int rep = 0; rep < opt.resource_runs; ++rep) {
       for (Impl impl : opt.impls) {
         for (int count : {1, opt.instances}) {
           if (count == 1 && rep > 0) continue;  // only for the RSS baseline
+          // The floor's figure is the master's CPU; it has no memory to
+          // compare.
+          if (count == 1 && impl == Impl::kFloor) continue;
           try {
             res[{impl, count}].push_back(RunResources(
                 impl, count, kInterval, count == 1 ? 2 : opt.window_s,
@@ -1422,6 +1514,13 @@ int Main(int argc, char** argv) {
         "  RSS = VmRSS; PSS = Pss (smaps_rollup), shared pages divided among "
         "the processes that map them\n",
         opt.instances, kInterval, opt.window_s, opt.resource_runs);
+    if (with_floor) {
+      std::printf(
+          "  floor = advert_floor on n1 (only emits the same advertisements: "
+          "one timerfd wake-up and one\n"
+          "  sendmmsg per interval), our daemon as n2's backup: the least any "
+          "master can use here\n");
+    }
     if (opt.verbose) {
       for (const auto& [k, runs] : res) {
         for (const ResourceRun& run : runs) {
@@ -1464,7 +1563,8 @@ int Main(int argc, char** argv) {
         double x = 0;
         bool any = false;
         for (const ProcSample& p : master ? run.master : run.backup) {
-          if (all || p.role == "speaker" || p.role == "vrrp") {
+          if (all || p.role == "speaker" || p.role == "vrrp" ||
+              p.role == "floor") {
             x += get(p);
             any = true;
           }
@@ -1497,26 +1597,46 @@ int Main(int argc, char** argv) {
           Median(others) > 25 ? " -- the CPU figures are disturbed" : "");
     }
     std::printf("  medians over the stable runs (all runs if none was)\n");
-    std::printf("\n%-46s %-12s %-12s %-9s %s\n", "figure", "ours", "keepalived",
-                "ours/ka", "target");
+    // The floor's columns only when it was asked for, so that
+    // --impl=ours,keepalived prints the table as before.
+    if (with_floor) {
+      std::printf("\n%-46s %-12s %-12s %-9s %-12s %-9s %s\n", "figure", "ours",
+                  "keepalived", "ours/ka", "floor", "floor/ka", "target");
+    } else {
+      std::printf("\n%-46s %-12s %-12s %-9s %s\n", "figure", "ours",
+                  "keepalived", "ours/ka", "target");
+    }
     auto row = [&](const std::string& name, double o, double k, int prec,
-                   const std::string& target) {
-      std::printf("%-46s %-12s %-12s %-9s %s\n", name.c_str(),
-                  Num(o, prec).c_str(), Num(k, prec).c_str(),
-                  Ratio(o, k).c_str(), target.c_str());
+                   const std::string& target, double f = NAN) {
+      if (with_floor) {
+        std::printf("%-46s %-12s %-12s %-9s %-12s %-9s %s\n", name.c_str(),
+                    Num(o, prec).c_str(), Num(k, prec).c_str(),
+                    Ratio(o, k).c_str(), Num(f, prec).c_str(),
+                    Ratio(f, k).c_str(), target.c_str());
+      } else {
+        std::printf("%-46s %-12s %-12s %-9s %s\n", name.c_str(),
+                    Num(o, prec).c_str(), Num(k, prec).c_str(),
+                    Ratio(o, k).c_str(), target.c_str());
+      }
     };
+    // `with_floor`: the master's CPU rows, the only ones the floor measures
+    // (its n1 is not a VRRP speaker; its n2 is ours).
     auto line = [&](const std::string& name, int count, bool master, bool all,
-                    Get get, int prec, const std::string& target = "") {
+                    Get get, int prec, const std::string& target = "",
+                    bool with_floor = false) {
       row(name, fig(Impl::kOurs, count, master, all, get),
-          fig(Impl::kKeepalived, count, master, all, get), prec, target);
+          fig(Impl::kKeepalived, count, master, all, get), prec, target,
+          with_floor ? fig(Impl::kFloor, count, master, all, get) : NAN);
     };
     for (bool master : {true, false}) {
       const std::string who = master ? "master" : "backup";
       line(who + " CPU %, VRRP process", N, master, false, cpu, 2,
-           master ? "ratio <= 0.25" : "");
-      line(who + " CPU %, all processes", N, master, true, cpu, 2);
-      line(who + " user CPU %, VRRP process", N, master, false, user, 2);
-      line(who + " wakeups/s, VRRP process", N, master, false, wake, 0);
+           master ? "ratio <= 0.25" : "", master);
+      line(who + " CPU %, all processes", N, master, true, cpu, 2, "", master);
+      line(who + " user CPU %, VRRP process", N, master, false, user, 2, "",
+           master);
+      line(who + " wakeups/s, VRRP process", N, master, false, wake, 0, "",
+           master);
       line(who + " RSS KiB, VRRP process", N, master, false, rss, 0);
       line(who + " RSS KiB, all processes", N, master, true, rss, 0,
            "ratio <= 1");
@@ -1530,6 +1650,20 @@ int Main(int argc, char** argv) {
       };
       row(who + " RSS bytes per added instance", per(Impl::kOurs),
           per(Impl::kKeepalived), 0, "ours < 2048");
+    }
+    if (with_floor) {
+      // Measured in the same run: whether the CPU target can be met at all
+      // under this lab's accounting (README, "The floor").
+      const double f = fig(Impl::kFloor, N, true, false, cpu);
+      const double k = fig(Impl::kKeepalived, N, true, false, cpu);
+      if (!std::isnan(f) && !std::isnan(k) && k > 0) {
+        std::printf(
+            "\n  floor/ka %s: emitting the advertisements alone is %s the "
+            "0.25 of Keepalived's master CPU\n"
+            "  that the target allows%s\n",
+            Ratio(f, k).c_str(), f / k > 0.25 ? "above" : "within",
+            f / k > 0.25 ? ": no implementation can meet it in this lab" : "");
+      }
     }
   }
 
