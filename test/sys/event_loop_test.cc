@@ -5,13 +5,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,13 +23,16 @@
 // These tests use real time only to make things happen (deadlines a few ms
 // away) and assert order and occurrence, never durations. Every Run() is
 // bounded by a safety net that stops the loop and fails the test, so a bug
-// fails the test instead of hanging CI.
+// fails the test instead of hanging CI. The timer-queue tests further down
+// use deadlines in the past instead (Past()), all due at once, so what fires
+// and in which order does not depend on timing at all.
 
 namespace vrrp::sys {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
 using std::chrono::seconds;
 
 // Generous: only reached when the loop is broken.
@@ -123,6 +130,19 @@ class EventLoopTest : public ::testing::Test {
         StopAfterIterations(n - 1);
       }
     });
+  }
+
+  // A deadline long past (steady_clock's epoch is the boot), so due on the
+  // loop's next iteration; `ns` orders deadlines among themselves.
+  static TimePoint Past(int64_t ns) { return TimePoint{} + nanoseconds(ns); }
+
+  // Runs the loop until every timer armed with a Past() deadline has fired,
+  // including those that their callbacks arm in the past meanwhile: a timer
+  // due now sorts after all of them, and stops the loop.
+  void RunUntilPastTimersFired() {
+    auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
+    stop->ArmAt(loop_->Now());
+    RunLoop();
   }
 
   std::unique_ptr<EventLoop> loop_;
@@ -528,6 +548,322 @@ TEST_F(EventLoopTest, OnSignalRunsTheHandlerOnTheLoop) {
   RunLoop();
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(handler_thread, loop_thread);
+}
+
+// --- The timer queue, with deadlines in the past: deterministic ---------
+
+TEST_F(EventLoopTest, TimersDestroyedByACallbackOfTheSamePass) {
+  std::vector<char> fired;
+  std::unique_ptr<Timer> a, b, c, d, e;
+  a = loop_->CreateTimer([&] { fired.push_back('a'); });
+  b = loop_->CreateTimer([&] {
+    fired.push_back('b');
+    a.reset();  // fired earlier in this pass: idle
+    c.reset();  // next in this pass: at the top of the queue
+    e.reset();  // later in this pass: deeper in the queue
+  });
+  c = loop_->CreateTimer([&] { fired.push_back('c'); });
+  d = loop_->CreateTimer([&] { fired.push_back('d'); });
+  e = loop_->CreateTimer([&] { fired.push_back('e'); });
+  e->ArmAt(Past(5));
+  d->ArmAt(Past(4));
+  c->ArmAt(Past(3));
+  b->ArmAt(Past(2));
+  a->ArmAt(Past(1));
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, (std::vector<char>{'a', 'b', 'd'}));
+  EXPECT_EQ(a, nullptr);
+  EXPECT_EQ(c, nullptr);
+  EXPECT_EQ(e, nullptr);
+}
+
+TEST_F(EventLoopTest, FiringTimerDestroyedAndReplacedInItsOwnCallback) {
+  // The callback destroys its own timer, then creates and arms another one
+  // (which malloc will likely place at the freed timer's address), then
+  // still uses its captures: they must stay alive until it returns, be
+  // destroyed then, and not end up in the new timer.
+  auto token = std::make_shared<int>(0);
+  const std::string big(100, 'x');  // a capture the std::function allocates
+  std::vector<std::string> log;
+  std::unique_ptr<Timer> t;
+  t = loop_->CreateTimer([&, token, big] {
+    t.reset();
+    t = loop_->CreateTimer([&] { log.push_back("new"); });
+    t->ArmAt(Past(1));  // due, but fires on the next pass
+    log.push_back("old " + std::to_string(big.size()) + " " +
+                  std::to_string(*token));
+  });
+  t->ArmAt(Past(1));
+  EXPECT_EQ(token.use_count(), 2);
+  RunUntilPastTimersFired();
+  EXPECT_EQ(log, (std::vector<std::string>{"old 100 0", "new"}));
+  EXPECT_EQ(token.use_count(), 1) << "the destroyed timer's callback lives on";
+  ASSERT_NE(t, nullptr);
+  EXPECT_FALSE(t->armed());
+  // The new timer kept its own callback.
+  t->ArmAt(Past(1));
+  RunUntilPastTimersFired();
+  EXPECT_EQ(log, (std::vector<std::string>{"old 100 0", "new", "new"}));
+}
+
+TEST_F(EventLoopTest, FiringTimerKeepsItsCallbackForTheNextExpiry) {
+  int fired = 0;
+  std::unique_ptr<Timer> t;
+  t = loop_->CreateTimer([&] {
+    ++fired;
+    if (fired < 3) t->ArmAt(Past(fired));
+  });
+  t->ArmAt(Past(0));
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, 3);
+  t->ArmAt(Past(0));
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, 4);
+}
+
+TEST_F(EventLoopTest, ManyEqualDeadlinesFireInArmingOrder) {
+  constexpr int kTimers = 1000;
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < kTimers; ++i) {
+    timers.push_back(loop_->CreateTimer([&, i] { fired.push_back(i); }));
+  }
+  std::vector<int> order(kTimers);
+  for (int i = 0; i < kTimers; ++i) order[i] = i;
+  std::mt19937 rng(7);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int i : order) timers[i]->ArmAt(Past(10));
+  // Re-arming at the same deadline moves a timer behind all the others.
+  std::vector<int> expected;
+  std::vector<int> rearmed;
+  for (int i : order) (i % 7 == 0 ? rearmed : expected).push_back(i);
+  std::reverse(rearmed.begin(), rearmed.end());
+  for (int i : rearmed) timers[i]->ArmAt(Past(10));
+  expected.insert(expected.end(), rearmed.begin(), rearmed.end());
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, expected);
+}
+
+TEST_F(EventLoopTest, CancelRearmAndDestroyInTheMiddleOfTheQueue) {
+  constexpr int kTimers = 200;
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < kTimers; ++i) {
+    timers.push_back(loop_->CreateTimer([&, i] { fired.push_back(i); }));
+  }
+  // Timer i's deadline is Past(10 * i), armed in a shuffled order, so the
+  // heap's layout is not the deadlines' order.
+  std::vector<int> order(kTimers);
+  for (int i = 0; i < kTimers; ++i) order[i] = i;
+  std::mt19937 rng(11);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int i : order) timers[i]->ArmAt(Past(10 * i));
+
+  std::vector<std::pair<int64_t, int>> expected;  // (deadline, timer)
+  for (int i = 0; i < kTimers; ++i) {
+    if (i % 5 == 1) {
+      timers[i]->Cancel();
+      EXPECT_FALSE(timers[i]->armed());
+      timers[i]->Cancel();  // idle: a no-op
+    } else if (i % 5 == 2) {
+      timers[i].reset();
+    } else if (i % 5 == 3) {
+      // Later and earlier moves from wherever it is now.
+      const int64_t at = i % 2 ? 10 * i + 555 : 10 * i - 555;
+      timers[i]->ArmAt(Past(at));
+      EXPECT_EQ(timers[i]->deadline(), Past(at));
+      expected.push_back({at, i});
+    } else {
+      expected.push_back({10 * i, i});
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  std::vector<int> expected_order;
+  for (auto [at, i] : expected) expected_order.push_back(i);
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, expected_order);
+  for (auto& t : timers) {
+    if (t) {
+      EXPECT_FALSE(t->armed());
+    }
+  }
+}
+
+TEST_F(EventLoopTest, RemovalFromTheMiddleWhoseReplacementMovesUp) {
+  // Armed in this order, each deadline later than its parent's, a binary
+  // heap holds them as armed: 1, 10 2, 11 12 3 4. Cancelling 11 moves the
+  // last one, 4, under 10, where it must move up; a queue that only moved
+  // it down would fire 10 before 4.
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int at : {1, 10, 2, 11, 12, 3, 4}) {
+    timers.push_back(loop_->CreateTimer([&, at] { fired.push_back(at); }));
+    timers.back()->ArmAt(Past(at));
+  }
+  timers[3]->Cancel();
+  RunUntilPastTimersFired();
+  EXPECT_EQ(fired, (std::vector<int>{1, 2, 3, 4, 10, 12}));
+}
+
+// Random ArmAt/Cancel/create/destroy, from the test and from inside the
+// callbacks, against a model of the queue: every expiry must be the model's
+// earliest armed timer by (deadline, arming order), and armed()/deadline()
+// must agree with the model at every check. Deterministic: a fixed seed, and
+// every deadline in the past.
+class TimerModel {
+ public:
+  static constexpr int kSlots = 48;
+  static constexpr int kOperations = 10000;
+
+  explicit TimerModel(EventLoop& loop) : loop_(loop), rng_(20261124) {}
+
+  int operations() const { return operations_; }
+  int expiries() const { return expiries_; }
+
+  // Some operations on random slots.
+  void RandomOperations(int n) {
+    for (int k = 0; k < n && operations_ < kOperations; ++k) RandomOperation();
+  }
+
+  // After a run: everything armed has fired.
+  void ExpectAllIdle() {
+    for (int i = 0; i < kSlots; ++i) {
+      EXPECT_FALSE(slots_[i].armed) << "slot " << i;
+      if (timers_[i]) {
+        EXPECT_FALSE(timers_[i]->armed()) << "slot " << i;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t generation = 0;  // which timer of this slot
+    bool armed = false;
+    TimePoint deadline{};
+    uint64_t seq = 0;
+  };
+
+  uint32_t Random(uint32_t n) { return static_cast<uint32_t>(rng_() % n); }
+
+  void RandomOperation() {
+    ++operations_;
+    const int i = static_cast<int>(Random(kSlots));
+    Slot& s = slots_[i];
+    switch (Random(10)) {
+      case 0:  // destroy (the firing timer's own slot included)
+        timers_[i].reset();
+        s.armed = false;
+        break;
+      case 1:
+      case 2:  // cancel, idle or not
+        if (timers_[i]) {
+          timers_[i]->Cancel();
+          s.armed = false;
+        }
+        break;
+      default: {  // arm or re-arm, creating the timer if there is none
+        if (!timers_[i]) Create(i);
+        // Few distinct deadlines: many ties, broken by arming order.
+        const TimePoint at = Random(16) == 0
+                                 ? TimePoint::min()
+                                 : TimePoint{} + nanoseconds(Random(8));
+        timers_[i]->ArmAt(at);
+        s.armed = true;
+        s.deadline = at;
+        s.seq = next_seq_++;
+        break;
+      }
+    }
+    // Check a random slot against the model.
+    const int j = static_cast<int>(Random(kSlots));
+    if (timers_[j]) {
+      EXPECT_EQ(timers_[j]->armed(), slots_[j].armed) << "slot " << j;
+      EXPECT_EQ(timers_[j]->deadline(), slots_[j].deadline) << "slot " << j;
+    }
+  }
+
+  void Create(int i) {
+    Slot& s = slots_[i];
+    s = Slot{s.generation + 1};
+    const uint64_t generation = s.generation;
+    if (generation % 2 == 0) {
+      timers_[i] =
+          loop_.CreateTimer([this, i, generation] { OnExpiry(i, generation); });
+    } else {
+      // A capture too large for std::function's inline buffer.
+      timers_[i] = loop_.CreateTimer(
+          [this, i, generation, tag = std::string(40, 'a' + i % 26)] {
+            OnExpiry(i, generation);
+            // Still alive even if OnExpiry() destroyed this timer.
+            EXPECT_EQ(tag, std::string(40, 'a' + i % 26));
+          });
+    }
+  }
+
+  void OnExpiry(int i, uint64_t generation) {
+    ++expiries_;
+    // The model's earliest armed timer.
+    int want = -1;
+    for (int k = 0; k < kSlots; ++k) {
+      const Slot& s = slots_[k];
+      if (!s.armed) continue;
+      if (want < 0 || s.deadline < slots_[want].deadline ||
+          (s.deadline == slots_[want].deadline && s.seq < slots_[want].seq)) {
+        want = k;
+      }
+    }
+    ASSERT_EQ(i, want) << "after " << operations_ << " operations";
+    ASSERT_EQ(generation, slots_[i].generation) << "a destroyed timer fired";
+    slots_[i].armed = false;
+    EXPECT_FALSE(timers_[i]->armed());
+    // Up to two operations from inside: on average fewer than one arm per
+    // expiry, so every run ends.
+    RandomOperations(static_cast<int>(Random(3)));
+  }
+
+  EventLoop& loop_;
+  std::mt19937 rng_;
+  Slot slots_[kSlots];
+  std::unique_ptr<Timer> timers_[kSlots];
+  uint64_t next_seq_ = 0;
+  int operations_ = 0;
+  int expiries_ = 0;
+};
+
+TEST_F(EventLoopTest, RandomTimerOperationsMatchAReferenceModel) {
+  TimerModel model(*loop_);
+  while (model.operations() < TimerModel::kOperations) {
+    model.RandomOperations(40);
+    RunUntilPastTimersFired();
+    model.ExpectAllIdle();
+    if (HasFatalFailure()) return;
+  }
+  // Enough expiries that callbacks did operations of their own.
+  EXPECT_GT(model.expiries(), 1000);
+}
+
+TEST(EventLoop, TimersDestroyedWhileTheLoopIsDestroyed) {
+  // Timers held by callbacks that the loop owns die inside the loop's
+  // destructor, after it detached them: armed or idle, they must not reach
+  // back into it.
+  auto created = EventLoop::Create();
+  ASSERT_TRUE(created.ok()) << created.error();
+  std::unique_ptr<EventLoop> loop = std::move(created).value();
+  std::shared_ptr<Timer> armed = loop->CreateTimer([] {});
+  std::shared_ptr<Timer> idle = loop->CreateTimer([] {});
+  armed->ArmAt(loop->Now() + hours(1));
+  loop->Post([armed, idle] {});
+  ASSERT_TRUE(loop->OnSignal(SIGUSR2, [armed] {}).ok());
+  std::weak_ptr<Timer> watch = armed;
+  armed.reset();
+  idle.reset();
+  // One that outlives the loop, armed when it dies.
+  auto survivor = loop->CreateTimer([] { ADD_FAILURE() << "fired"; });
+  survivor->ArmAt(TimePoint{});
+  loop.reset();
+  EXPECT_TRUE(watch.expired());
+  EXPECT_FALSE(survivor->armed());
+  EXPECT_EQ(survivor->deadline(), TimePoint{});
 }
 
 TEST(EventLoop, TimerMayOutliveItsLoop) {
