@@ -88,6 +88,33 @@ TEST(Codec, V2RoundTripWithPassword) {
   EXPECT_EQ(d->checksum_form, ChecksumForm::kWithoutPseudoHeader);
 }
 
+TEST(Codec, EncodeIntoAReusedBufferEqualsAFreshEncode) {
+  // The speaker encodes every advertisement into one buffer: whatever a
+  // longer or shorter earlier message left there must not leak into the
+  // next one.
+  const auto src4 = A("192.0.2.1");
+  const auto src6 = A("fe80::1");
+  const auto big = V3({A("fe80::100"), A("2001:db8:1::20")});
+  const auto small = V3({A("198.51.100.10")});
+  std::vector<uint8_t> buffer(200, 0xff);
+  EncodeAdvertisementInto(big, src6, VrrpMulticastGroup(Family::kIpv6),
+                          ChecksumForm::kWithPseudoHeader, buffer);
+  EXPECT_EQ(buffer,
+            EncodeAdvertisement(big, src6, VrrpMulticastGroup(Family::kIpv6),
+                                ChecksumForm::kWithPseudoHeader));
+  for (auto form :
+       {ChecksumForm::kWithPseudoHeader, ChecksumForm::kWithoutPseudoHeader}) {
+    EncodeAdvertisementInto(small, src4, VrrpMulticastGroup(Family::kIpv4),
+                            form, buffer);
+    EXPECT_EQ(buffer,
+              EncodeAdvertisement(small, src4,
+                                  VrrpMulticastGroup(Family::kIpv4), form));
+    auto d = DecodeAdvertisement(buffer, Info(src4));
+    ASSERT_TRUE(d.ok()) << ToString(d.error());
+    EXPECT_EQ(d->advertisement, small);
+  }
+}
+
 TEST(Codec, V2ZeroIntervalRoundTrips) {
   // Found by the fuzzer: a peer's Adver Int of 0 must re-encode as 0.
   Advertisement adv;

@@ -259,10 +259,19 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& adv,
                                          const IpAddress& source,
                                          const IpAddress& destination,
                                          ChecksumForm form) {
+  std::vector<uint8_t> m;
+  EncodeAdvertisementInto(adv, source, destination, form, m);
+  return m;
+}
+
+void EncodeAdvertisementInto(const Advertisement& adv, const IpAddress& source,
+                             const IpAddress& destination, ChecksumForm form,
+                             std::vector<uint8_t>& m) {
   const Family family = source.family();
   const auto count =
       static_cast<uint8_t>(std::min<size_t>(adv.addresses.size(), 255));
-  std::vector<uint8_t> m(ExpectedLength(adv.version, count, family), 0);
+  // assign(), not resize(): every byte is rewritten, whatever was there.
+  m.assign(ExpectedLength(adv.version, count, family), 0);
   m[0] = static_cast<uint8_t>((static_cast<uint8_t>(adv.version) << 4) |
                               kTypeAdvertisement);
   m[1] = adv.vrid;
@@ -307,7 +316,6 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& adv,
   }
   m[6] = static_cast<uint8_t>(sum >> 8);
   m[7] = static_cast<uint8_t>(sum);
-  return m;
 }
 
 Result<Ipv4Datagram, ReceiveError> ParseIpv4Datagram(

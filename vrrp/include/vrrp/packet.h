@@ -105,6 +105,13 @@ std::vector<uint8_t> EncodeAdvertisement(const Advertisement& advertisement,
                                          const IpAddress& source,
                                          const IpAddress& destination,
                                          ChecksumForm form);
+// The same into `out`, replacing its contents and reusing its capacity: the
+// speaker's send path, so that a master does not allocate per advertisement
+// (20 000 a second with 200 instances at 10 ms).
+void EncodeAdvertisementInto(const Advertisement& advertisement,
+                             const IpAddress& source,
+                             const IpAddress& destination, ChecksumForm form,
+                             std::vector<uint8_t>& out);
 
 // An IPv4 datagram as a raw IPv4 socket delivers it (header included).
 struct Ipv4Datagram {

@@ -219,8 +219,8 @@ class Speaker::InstanceIo : public PacketIo {
       return;
     }
     auto send_to = [&](const IpAddress& dst) {
-      auto bytes =
-          EncodeAdvertisement(adv, *source, dst, config_->checksum_form);
+      std::vector<uint8_t>& bytes = speaker_.send_buffer_;
+      EncodeAdvertisementInto(adv, *source, dst, config_->checksum_form, bytes);
       auto r = sock->Send(bytes, *source, dst);
       if (!r.ok()) {
         ++speaker_.stats_.send_errors;
@@ -820,7 +820,7 @@ Speaker::Managed& Speaker::Create(const InstanceConfig& config) {
   Managed& ref = *instances_.back();
   EnsureSocket(*ref.itf, config.family);
   EnsureVmac(ref);
-  RebuildDemux();
+  AddToDemux(ref);
   return ref;
 }
 
@@ -867,12 +867,18 @@ void Speaker::StartPending(Managed& m) {
   if (!m.releasing) m.instance->Start();
 }
 
-void Speaker::RebuildDemux() {
-  demux_.clear();
-  for (auto& m : instances_) {
-    demux_[{m->config->interface, m->config->family, m->config->vrid}]
-        .push_back(m.get());
-  }
+void Speaker::AddToDemux(Managed& m) {
+  // Appended: within a key, instances keep the order they were created in,
+  // as in instances_.
+  demux_[{m.config->interface, m.config->family, m.config->vrid}].push_back(&m);
+}
+
+void Speaker::RemoveFromDemux(Managed& m) {
+  auto it =
+      demux_.find({m.config->interface, m.config->family, m.config->vrid});
+  if (it == demux_.end()) return;
+  std::erase(it->second, &m);
+  if (it->second.empty()) demux_.erase(it);
 }
 
 void Speaker::Release(Managed& m, std::optional<InstanceConfig> successor) {
@@ -883,11 +889,11 @@ void Speaker::Release(Managed& m, std::optional<InstanceConfig> successor) {
     loop_.Post([this, p, successor] {
       const std::shared_ptr<const InstanceConfig> kept_config = p->config;
       const InstanceConfig& config = *kept_config;
+      RemoveFromDemux(*p);
       instances_.erase(
           std::remove_if(instances_.begin(), instances_.end(),
                          [p](const auto& u) { return u.get() == p; }),
           instances_.end());
-      RebuildDemux();
       // A successor with the same macvlan (name, base and MAC) adopts it,
       // so it is not deleted and made again. Otherwise the old one goes
       // first: its name may be wanted with another MAC or base, and a new
