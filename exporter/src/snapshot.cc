@@ -1,5 +1,7 @@
 #include "exporter/snapshot.h"
 
+#include <algorithm>
+
 namespace vrrp::exporter {
 
 void Histogram::Observe(double value) {
@@ -26,6 +28,15 @@ std::span<const double> LatenessBuckets() {
                                        0.001,   0.0025, 0.005,   0.01,
                                        0.025,   0.05,   0.1,     1};
   return kBounds;
+}
+
+uint64_t& TransitionCounts::operator[](const TransitionKey& key) {
+  auto it = std::lower_bound(
+      counts_.begin(), counts_.end(), key,
+      [](const value_type& e, const TransitionKey& k) { return e.first < k; });
+  if (it == counts_.end() || it->first != key)
+    it = counts_.insert(it, {key, 0});
+  return it->second;
 }
 
 void MetricsObserver::OnTransition(const vrrp::Instance& instance,

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -8,6 +9,37 @@
 
 namespace vrrp::exporter {
 namespace {
+
+TEST(TransitionCountsTest, CountsPerKeyInKeyOrder) {
+  using vrrp::State;
+  using vrrp::TransitionReason;
+  const TransitionKey a{State::kInitialize, State::kBackup,
+                        TransitionReason::kStartup};
+  const TransitionKey b{State::kBackup, State::kMaster,
+                        TransitionReason::kMasterDownTimer};
+  const TransitionKey c{State::kMaster, State::kBackup,
+                        TransitionReason::kHigherPriorityMaster};
+  TransitionCounts t;
+  EXPECT_TRUE(t.empty());
+  ++t[c];
+  ++t[a];
+  ++t[b];
+  ++t[c];
+  ASSERT_EQ(t.size(), 3u);
+  std::vector<TransitionKey> keys;
+  for (const auto& [key, n] : t) keys.push_back(key);
+  std::vector<TransitionKey> sorted = {a, b, c};
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(keys, sorted);  // the order the std::map it replaced had
+  EXPECT_EQ(t[c], 2u);
+  EXPECT_EQ(t[a], 1u);
+  TransitionCounts copy = t;
+  EXPECT_TRUE(copy == t);
+  ++copy[a];
+  EXPECT_FALSE(copy == t);
+  t.clear();
+  EXPECT_TRUE(t.empty());
+}
 
 // The loop frees snapshots itself (see SnapshotStore): one that a scrape
 // still holds waits, and goes at the first Publish after the scrape let go.

@@ -52,6 +52,29 @@ struct Histogram {
 using TransitionKey =
     std::tuple<vrrp::State, vrrp::State, vrrp::TransitionReason>;
 
+// Transition counts of one instance, in key order. A sorted vector rather
+// than a std::map: an instance has a handful of keys, kept by the observer
+// and by both live snapshots, and a map node per key per copy was ~190
+// bytes per instance per copy (issue 3: bytes per added instance);
+// refilling a reused snapshot copies into the capacity it already has.
+class TransitionCounts {
+ public:
+  using value_type = std::pair<TransitionKey, uint64_t>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  // The count of `key`, inserted at 0 in its place if absent.
+  uint64_t& operator[](const TransitionKey& key);
+  const_iterator begin() const { return counts_.begin(); }
+  const_iterator end() const { return counts_.end(); }
+  size_t size() const { return counts_.size(); }
+  bool empty() const { return counts_.empty(); }
+  void clear() { counts_.clear(); }
+  bool operator==(const TransitionCounts&) const = default;
+
+ private:
+  std::vector<value_type> counts_;
+};
+
 struct InstanceSnapshot {
   // Shared, not copied: the daemon keeps one immutable configuration per
   // instance and every snapshot alive (two while the next is published
@@ -64,7 +87,7 @@ struct InstanceSnapshot {
   // interface (read at snapshot time, not assumed from the state).
   std::vector<std::pair<vrrp::IpPrefix, bool>> vip_present;
   std::optional<double> last_transition_unix_seconds;
-  std::map<TransitionKey, uint64_t> transitions;
+  TransitionCounts transitions;
   Histogram failover_seconds;         // master silence before each takeover
   Histogram advert_lateness_seconds;  // how late each Adver_Timer fired
   // The instance's track: list and what each entry contributes now.
@@ -180,7 +203,7 @@ std::span<const double> LatenessBuckets();
 class MetricsObserver : public vrrp::InstanceObserver {
  public:
   struct PerInstance {
-    std::map<TransitionKey, uint64_t> transitions;
+    TransitionCounts transitions;
     std::optional<double> last_transition_unix_seconds;
     Histogram failover{FailoverBuckets()};
     Histogram lateness{LatenessBuckets()};
