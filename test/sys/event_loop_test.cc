@@ -136,6 +136,26 @@ class EventLoopTest : public ::testing::Test {
   // loop's next iteration; `ns` orders deadlines among themselves.
   static TimePoint Past(int64_t ns) { return TimePoint{} + nanoseconds(ns); }
 
+  // `count` timers; timer i appends i to `fired` when it expires.
+  std::vector<std::unique_ptr<Timer>> RecordingTimers(int count,
+                                                      std::vector<int>& fired) {
+    std::vector<std::unique_ptr<Timer>> timers;
+    for (int i = 0; i < count; ++i) {
+      timers.push_back(loop_->CreateTimer([&fired, i] { fired.push_back(i); }));
+    }
+    return timers;
+  }
+
+  // 0..count-1 in an order fixed by `seed`: arming timers in it gives the
+  // heap a layout other than the deadlines' order.
+  static std::vector<int> ShuffledIndices(int count, unsigned seed) {
+    std::vector<int> order(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) order[static_cast<size_t>(i)] = i;
+    std::mt19937 rng(seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    return order;
+  }
+
   // Runs the loop until every timer armed with a Past() deadline has fired,
   // including those that their callbacks arm in the past meanwhile: a timer
   // due now sorts after all of them, and stops the loop.
@@ -624,14 +644,8 @@ TEST_F(EventLoopTest, FiringTimerKeepsItsCallbackForTheNextExpiry) {
 TEST_F(EventLoopTest, ManyEqualDeadlinesFireInArmingOrder) {
   constexpr int kTimers = 1000;
   std::vector<int> fired;
-  std::vector<std::unique_ptr<Timer>> timers;
-  for (int i = 0; i < kTimers; ++i) {
-    timers.push_back(loop_->CreateTimer([&, i] { fired.push_back(i); }));
-  }
-  std::vector<int> order(kTimers);
-  for (int i = 0; i < kTimers; ++i) order[i] = i;
-  std::mt19937 rng(7);
-  std::shuffle(order.begin(), order.end(), rng);
+  auto timers = RecordingTimers(kTimers, fired);
+  const std::vector<int> order = ShuffledIndices(kTimers, 7);
   for (int i : order) timers[i]->ArmAt(Past(10));
   // Re-arming at the same deadline moves a timer behind all the others.
   std::vector<int> expected;
@@ -647,17 +661,9 @@ TEST_F(EventLoopTest, ManyEqualDeadlinesFireInArmingOrder) {
 TEST_F(EventLoopTest, CancelRearmAndDestroyInTheMiddleOfTheQueue) {
   constexpr int kTimers = 200;
   std::vector<int> fired;
-  std::vector<std::unique_ptr<Timer>> timers;
-  for (int i = 0; i < kTimers; ++i) {
-    timers.push_back(loop_->CreateTimer([&, i] { fired.push_back(i); }));
-  }
-  // Timer i's deadline is Past(10 * i), armed in a shuffled order, so the
-  // heap's layout is not the deadlines' order.
-  std::vector<int> order(kTimers);
-  for (int i = 0; i < kTimers; ++i) order[i] = i;
-  std::mt19937 rng(11);
-  std::shuffle(order.begin(), order.end(), rng);
-  for (int i : order) timers[i]->ArmAt(Past(10 * i));
+  auto timers = RecordingTimers(kTimers, fired);
+  // Timer i's deadline is Past(10 * i), armed in a shuffled order.
+  for (int i : ShuffledIndices(kTimers, 11)) timers[i]->ArmAt(Past(10 * i));
 
   std::vector<std::pair<int64_t, int>> expected;  // (deadline, timer)
   for (int i = 0; i < kTimers; ++i) {
