@@ -236,16 +236,24 @@ int Run(const Flags& flags) {
   // immutable copy per instance that every published snapshot shares
   // (issue 3's memory per instance: a copy per snapshot was ~420 bytes).
   // It is the speaker's own copy whenever that has the same settings (all
-  // the exporter shows; a kept instance's notify: hooks may differ, see
-  // Speaker::SharedConfig): one copy in the daemon instead of two, ~780
-  // bytes per instance. Filled after the speaker started or reloaded.
+  // the exporter shows; a reload keeps a kept instance's notify: hooks as
+  // they were, so the two can differ): one copy in the daemon instead of
+  // two, ~780 bytes per instance. Filled after the speaker started or
+  // reloaded.
   std::map<std::string, std::shared_ptr<const vrrp::InstanceConfig>> running;
   auto remember = [&](const vrrp::Config& c) {
+    // The speaker's copies by name, in one pass; a later instance of the
+    // same name (re-created while the old one releases) is the one in force.
+    std::map<std::string_view, std::shared_ptr<const vrrp::InstanceConfig>>
+        speakers;
+    speaker.ForEachInstance([&](const vrrp::Instance& instance) {
+      speakers[instance.name()] = instance.shared_config();
+    });
     running.clear();
     for (const auto& i : c.instances) {
-      auto shared = speaker.SharedConfig(i.name);
-      running[i.name] = shared && shared->SameSettings(i)
-                            ? std::move(shared)
+      auto it = speakers.find(i.name);
+      running[i.name] = it != speakers.end() && it->second->SameSettings(i)
+                            ? it->second
                             : std::make_shared<const vrrp::InstanceConfig>(i);
     }
   };

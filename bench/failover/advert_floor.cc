@@ -43,7 +43,6 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -55,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vrrp/config_loader.h"
 #include "vrrp/packet.h"
 
 namespace {
@@ -104,22 +104,19 @@ int ParseInt(std::string_view flag, const std::string& text, int lo, int hi) {
   return static_cast<int>(v);
 }
 
-// "10ms", "1s", "0.5s": VRRPv3's Max_Advert_Int is in centiseconds, 12 bits.
+// The configuration's duration syntax ("10ms", "1s", "0.5s"), limited to
+// what VRRPv3's Max_Advert_Int carries: whole centiseconds, 12 bits.
 milliseconds ParseInterval(const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  const std::string_view unit(end);
-  double ms = NAN;
-  if (end != text.c_str() && unit == "ms") ms = v;
-  if (end != text.c_str() && unit == "s") ms = v * 1000;
-  // Written so that NaN fails too.
-  const bool in_range = ms >= 10 && ms <= 40950;
-  const auto whole = milliseconds(in_range ? std::llround(ms) : 0);
-  if (!in_range || whole.count() % 10 != 0) {
+  const auto parsed = vrrp::ParseDuration(text);
+  const auto cs = parsed.ok()
+                      ? std::chrono::duration_cast<vrrp::Centiseconds>(*parsed)
+                      : vrrp::Centiseconds(0);
+  if (!parsed.ok() || cs < vrrp::Centiseconds(1) ||
+      cs > vrrp::Centiseconds(4095) || vrrp::Duration(cs) != *parsed) {
     throw UsageError{"--interval: 10ms..40950ms in steps of 10ms, not \"" +
                      text + "\""};
   }
-  return whole;
+  return cs;
 }
 
 Options Parse(int argc, char** argv) {

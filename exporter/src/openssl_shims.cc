@@ -4,8 +4,6 @@
 #include <link.h>
 
 #include <filesystem>
-#include <mutex>
-#include <optional>
 
 namespace vrrp::exporter {
 namespace {
@@ -66,15 +64,14 @@ Result<Unit, std::string> LoadShim(const char* name, const char* marker) {
 }  // namespace
 
 Result<Unit, std::string> LoadOpenSslShims() {
-  static std::once_flag once;
-  static std::optional<Result<Unit, std::string>> result;
-  std::call_once(once, [] {
+  // Once per process; a function-local static makes other threads wait for
+  // the first call ([stmt.dcl]).
+  static const Result<Unit, std::string> result = [] {
     auto crypto = LoadShim("libcrypto.so", "vrrp_exporter_libcrypto_shim");
-    result.emplace(crypto.ok()
-                       ? LoadShim("libssl.so", "vrrp_exporter_libssl_shim")
-                       : crypto);
-  });
-  return *result;
+    return crypto.ok() ? LoadShim("libssl.so", "vrrp_exporter_libssl_shim")
+                       : crypto;
+  }();
+  return result;
 }
 
 }  // namespace vrrp::exporter

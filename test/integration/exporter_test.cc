@@ -17,11 +17,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// curl inside a node's namespace (its own loopback, so ports never clash).
-std::string Curl(const NetNs& ns, const std::string& args) {
-  return ShOut("ip netns exec " + ns.name() + " curl -s -m 5 " + args);
-}
-
 // The value of the first sample whose line starts with `series`, or -1.
 double Sample(const std::string& exposition, const std::string& series) {
   std::istringstream in(exposition);

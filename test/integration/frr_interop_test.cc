@@ -50,11 +50,6 @@ const Flavor kFlavors[] = {
 // Names the flavor in test listings instead of its bytes.
 void PrintTo(const Flavor& f, std::ostream* os) { *os << f.name; }
 
-// curl inside a node's namespace (its own loopback, so ports never clash).
-std::string Curl(const NetNs& ns, const std::string& url) {
-  return ShOut("ip netns exec " + ns.name() + " curl -s -m 5 " + url);
-}
-
 // Sum of the samples of metric `name` (any labels) whose label set contains
 // `labels_part`; -1 if there is none.
 double SumOf(const std::string& exposition, const std::string& name,

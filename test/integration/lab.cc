@@ -662,6 +662,10 @@ bool Ping(const NetNs& from, const std::string& address,
   return WaitUntil([&] { return Sh(cmd) == 0; }, timeout, 50ms);
 }
 
+std::string Curl(const NetNs& ns, const std::string& args) {
+  return ShOut("ip netns exec " + ns.name() + " curl -s -m 5 " + args);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";

@@ -143,6 +143,10 @@ bool WaitUntil(const std::function<bool()>& cond,
 bool Ping(const NetNs& from, const std::string& address,
           std::chrono::milliseconds timeout);
 
+// `curl -s -m 5 ARGS` inside `ns` (its own loopback, so ports never clash
+// between nodes); what it printed.
+std::string Curl(const NetNs& ns, const std::string& args);
+
 // Whole file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 // Number of lines of `path` containing `substring`.

@@ -19,11 +19,6 @@ namespace {
 
 using std::chrono::seconds;
 
-// Inside a node's namespace; -w appends the status code after the body.
-std::string Curl(const NetNs& ns, const std::string& args) {
-  return ShOut("ip netns exec " + ns.name() + " curl -s -m 5 " + args);
-}
-
 std::string Target(int node) {
   return Lab::NodeAddress(node, Family::kIpv4) + ":9687";
 }

@@ -2,9 +2,6 @@
 
 #include <dlfcn.h>
 
-#include <mutex>
-#include <optional>
-
 namespace vrrp::sys {
 namespace {
 
@@ -53,10 +50,10 @@ Result<const CurlApi*, std::string> Load() {
 }  // namespace
 
 Result<const CurlApi*, std::string> LoadCurl() {
-  static std::once_flag once;
-  static std::optional<Result<const CurlApi*, std::string>> result;
-  std::call_once(once, [] { result.emplace(Load()); });
-  return *result;
+  // A function-local static is initialized once, and other threads wait
+  // for it ([stmt.dcl]).
+  static const Result<const CurlApi*, std::string> result = Load();
+  return result;
 }
 
 }  // namespace vrrp::sys

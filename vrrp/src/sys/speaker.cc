@@ -988,14 +988,6 @@ Instance* Speaker::Find(const std::string& name) {
   return nullptr;
 }
 
-std::shared_ptr<const InstanceConfig> Speaker::SharedConfig(
-    const std::string& name) const {
-  for (const auto& m : instances_) {
-    if (!m->releasing && m->config->name == name) return m->config;
-  }
-  return nullptr;
-}
-
 std::vector<InstanceStatus> Speaker::Status() const {
   std::vector<InstanceStatus> out;
   out.reserve(instances_.size());

@@ -36,9 +36,9 @@ struct CurlApi {
 };
 
 // Loads libcurl.so.4 and runs curl_global_init(CURL_GLOBAL_DEFAULT), once per
-// process (std::call_once orders our threads); every later call returns the
-// first call's result, so a missing library is one clear error per check or
-// webhook, never a crash.
+// process (concurrent first calls wait for one another); every later call
+// returns the first call's result, so a missing library is one clear error
+// per check or webhook, never a crash.
 //
 // curl_global_init(3) is only safe while no other thread uses libcurl or
 // the libraries it initializes: no other thread of ours calls libcurl, and

@@ -80,14 +80,6 @@ class Speaker {
   // The running (not releasing) instance called `name`, or null. For sync
   // groups and trackers, which act on instances between events.
   Instance* Find(const std::string& name);
-  // The configuration the running (not releasing) instance `name` keeps,
-  // or null: for others that want the same immutable copy rather than
-  // one of their own (issue 3's memory per instance: ~780 bytes a copy).
-  // A reload that keeps an instance keeps its notify: hooks as they were
-  // (Reload), so compare with SameSettings before using it as the loaded
-  // one.
-  std::shared_ptr<const InstanceConfig> SharedConfig(
-      const std::string& name) const;
   const SpeakerStats& stats() const { return stats_; }
   // Trackers (nullptr before Start) and what each instance's track: list
   // amounts to, by instance name (no entry for an instance without one).
