@@ -433,6 +433,8 @@ TEST_F(TrackerLabTest,
   health.SetHealthy(false);
   ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)));
   ASSERT_TRUE(n2->WaitForLog("tracker web: down", seconds(1)));
+  // n2's own line for the handover can trail n1 taking the address.
+  ASSERT_TRUE(n2->WaitForLog("Master -> Backup", seconds(1))) << n2->Log();
   const int tracker_lines = n2->Count("tracker web: ");
   const int transitions = n2->Count(" -> ");
 
