@@ -51,10 +51,13 @@ void FailoverScenario(const std::string& vip, int prefix_length) {
   vi.version = 3;
   vi.advert_int = "1";
   vi.vips = {vip + "/" + std::to_string(prefix_length)};
-  vi.priority = 100;
-  auto k1 = Keepalived::Start(lab, 1, KeepalivedConfig("n1", {vi}));
+  // n2 first: both start as Backup and the first whose Master_Down_Interval
+  // ends takes over; started the other way round, n1 would have only ~390 ms
+  // (its longer Skew_Time) to spare for n2's config check and start-up.
   vi.priority = 200;
   auto k2 = Keepalived::Start(lab, 2, KeepalivedConfig("n2", {vi}));
+  vi.priority = 100;
+  auto k1 = Keepalived::Start(lab, 1, KeepalivedConfig("n1", {vi}));
 
   // Master_Down_Interval for priority 200 at 1 s is about 3.2 s.
   auto start = Clock::now();

@@ -211,13 +211,16 @@ TEST_F(TrackerLabTest, RecoveredCheckWithNopreemptLeavesTheVipWhereItIs) {
   ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
       << n2->Log();
   auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
-  ASSERT_TRUE(n1->WaitForLog("Initialize -> Backup", seconds(2)));
+  ASSERT_TRUE(n1->WaitForLog("Initialize -> Backup", seconds(5)));
 
   health.SetHealthy(false);
   ASSERT_TRUE(WaitUntil([&] { return OnlyOn(lab, 1); }, seconds(5)))
       << n2->Log();
   health.SetHealthy(true);
-  ASSERT_TRUE(n2->WaitForLog("tracker web: up", seconds(2)));
+  // The second "up" (the first was at start-up).
+  ASSERT_TRUE(
+      WaitUntil([&] { return n2->Count("tracker web: up") >= 2; }, seconds(5)))
+      << n2->Log();
   // Healthy again at 200, but nopreempt: ten Master_Down_Intervals later
   // the address is still on n1.
   EXPECT_FALSE(WaitUntil([&] { return HasAddress(lab.node(2), "eth0", kVip); },
@@ -447,11 +450,12 @@ TEST_F(TrackerLabTest,
       << n2->Log();
   EXPECT_TRUE(WaitUntil([&] { return OnlyOn(lab, 2); }, seconds(5)))
       << n2->Log();
+  // Logged after the address is added: wait for it before counting.
+  EXPECT_TRUE(
+      n2->WaitForLog("Backup -> Master (lower-priority-master)", seconds(1)));
   EXPECT_EQ(n2->Count("tracker web: "), tracker_lines) << n2->Log();
   // Backup -> Master only: no Initialize, so the instance was not re-created.
   EXPECT_EQ(n2->Count(" -> "), transitions + 1) << n2->Log();
-  EXPECT_TRUE(
-      n2->WaitForLog("Backup -> Master (lower-priority-master)", seconds(1)));
 }
 
 TEST_F(TrackerLabTest, FileValueTimesWeightMovesThePriority) {

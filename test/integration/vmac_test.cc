@@ -105,6 +105,8 @@ TEST_F(VirtualMacTest, AddressAndMacMoveTogetherAndTheClientKeepsItsEntry) {
                    .find("address=\"192.0.2.200/24\"} 1") != std::string::npos;
       },
       seconds(3)));
+  // n1 configures its macvlan before its instance starts (speaker.cc).
+  ASSERT_TRUE(n1->WaitForLog("Initialize -> Backup", seconds(5))) << n1->Log();
   for (int i : {1, 2}) {
     const std::string details = LinkDetails(lab.node(i), kVmac);
     EXPECT_NE(details.find("vrrp.51@eth0:"), std::string::npos) << details;
@@ -170,6 +172,7 @@ TEST_F(VirtualMacTest, Ipv6VirtualMacWithRandomLinkLocalAddresses) {
   auto n2 = Run(lab, 2, Inst6(200));
   ASSERT_TRUE(WaitUntil([&] { return OnlyOnVmacOf(lab, 2, kVmac6, kVip6); },
                         seconds(5)));
+  ASSERT_TRUE(n1->WaitForLog("Initialize -> Backup", seconds(5))) << n1->Log();
   // RFC 5798 §7.4: no EUI-64 link-local address from the virtual MAC, so
   // the two macvlans' addresses differ.
   std::string link_local[3];
