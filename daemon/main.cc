@@ -451,25 +451,12 @@ int Run(const Flags& flags) {
   }
   std::signal(SIGPIPE, SIG_IGN);
 
-  if (flags.realtime_priority > 0) {
-    // Keepalived's vrrp_rt_priority: a loaded host must not delay the
-    // advertisement timer into a false takeover.
-    sched_param p{};
-    p.sched_priority = flags.realtime_priority;
-    if (sched_setscheduler(0, SCHED_RR, &p) != 0) {
-      spdlog::warn("could not set real-time priority {}: {}",
-                   flags.realtime_priority, std::strerror(errno));
-    }
-  }
-
-  auto started = speaker.Start(*config);
-  if (!started.ok()) {
-    spdlog::error("start: {}", started.error());
-    return kExitStartError;
-  }
-  remember(*config);
-  tick();
-
+  // Everything that can fail at start-up without touching the network comes
+  // first: the web config and the listening sockets. Once the speaker runs,
+  // an instance may already be master with its addresses, its macvlan and
+  // the base's sysctls set; exiting then would leave them behind for
+  // nobody to advertise (a service manager restarting us on a busy port
+  // would repeat it every few seconds).
   vrrp::exporter::WebConfig web;
   if (!flags.web_config_file.empty()) {
     auto w = vrrp::exporter::LoadWebConfigFile(flags.web_config_file);
@@ -489,6 +476,26 @@ int Run(const Flags& flags) {
     return kExitStartError;
   }
   auto& server = *server_or.value();
+
+  if (flags.realtime_priority > 0) {
+    // Keepalived's vrrp_rt_priority: a loaded host must not delay the
+    // advertisement timer into a false takeover.
+    sched_param p{};
+    p.sched_priority = flags.realtime_priority;
+    if (sched_setscheduler(0, SCHED_RR, &p) != 0) {
+      spdlog::warn("could not set real-time priority {}: {}",
+                   flags.realtime_priority, std::strerror(errno));
+    }
+  }
+
+  auto started = speaker.Start(*config);
+  if (!started.ok()) {
+    spdlog::error("start: {}", started.error());
+    return kExitStartError;
+  }
+  remember(*config);
+  tick();
+
   vrrp::exporter::RouteOptions routes;
   routes.telemetry_path = flags.telemetry_path;
   routes.disable_exporter_metrics = flags.disable_exporter_metrics;

@@ -4,6 +4,7 @@
 // the switch has to learn where the MAC went.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <sstream>
@@ -240,6 +241,37 @@ TEST_F(VirtualMacTest, RestartAfterACrashAdoptsTheMacvlanAndClearsIt) {
       WaitUntil([&] { return OnlyOnVmacOf(lab, 2, kVmac, kVip); }, seconds(5)));
   EXPECT_TRUE(Ping(lab.client(), kVip, seconds(5)));
   EXPECT_EQ(ClientNeighbour(lab, kVip), kMac);
+}
+
+TEST_F(VirtualMacTest, AStartThatCannotServeHttpTouchesNothing) {
+  Lab lab(1, /*with_client=*/false);
+  // Another program holds the metrics port. The daemon must find out before
+  // its speaker runs: at priority 255 it would be master at once, and exiting
+  // then left the address (advertised by nobody), the macvlan and eth0's ARP
+  // sysctls behind.
+  const std::string ready = lab.dir() + "/port-held";
+  auto holder = Process::Start(lab.node(1),
+                               {"python3", "-c",
+                                "import socket, time\n"
+                                "s = socket.socket()\n"
+                                "s.bind(('0.0.0.0', 9687))\n"
+                                "s.listen()\n"
+                                "open('" +
+                                    ready +
+                                    "', 'w').close()\n"
+                                    "time.sleep(60)\n"},
+                               lab.dir() + "/holder.log");
+  ASSERT_TRUE(WaitUntil([&] { return ::access(ready.c_str(), F_OK) == 0; },
+                        seconds(5)));
+  auto n1 = Run(lab, 1, Inst(255));
+  auto rc = n1->process().Wait(seconds(10));
+  ASSERT_TRUE(rc.has_value()) << n1->Log();
+  EXPECT_EQ(*rc, 1) << n1->Log();
+  EXPECT_GE(n1->Count("http: "), 1) << n1->Log();
+  EXPECT_EQ(n1->Count(" -> "), 0) << n1->Log();
+  EXPECT_FALSE(HasLink(lab.node(1), kVmac));
+  EXPECT_FALSE(HasAddress(lab.node(1), "eth0", kVip));
+  EXPECT_EQ(Sysctl(lab.node(1), "net/ipv4/conf/eth0/arp_ignore"), "0");
 }
 
 TEST_F(VirtualMacTest, MacvlanDeletedUnderTheMasterIsMadeAgain) {
