@@ -546,10 +546,15 @@ int main(int argc, char** argv) {
   app.add_option("--config.file", flags.config_file,
                  "Configuration file to run with")
       ->capture_default_str();
+  // The path is optional: `--config.check --config.file F` (the form
+  // Prometheus' own tools suggest) and a bare `--config.check` check
+  // --config.file; a following option is never taken for the path.
   CLI::Option* check =
       app.add_option("--config.check", flags.config_check,
-                     "Validate this configuration file, print every error and "
-                     "exit (0: valid, 1: errors)");
+                     "Validate this configuration file (default: the one "
+                     "--config.file names), print every error and exit (0: "
+                     "valid, 1: errors)")
+          ->expected(0, 1);
   app.add_option("--log.level", flags.log_level,
                  "Only log messages with this severity or above")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
@@ -585,7 +590,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsageError;
   }
 
-  if (check->count() > 0) return CheckConfig(flags.config_check);
+  if (check->count() > 0) {
+    return CheckConfig(flags.config_check.empty() ? flags.config_file
+                                                  : flags.config_check);
+  }
   if (flags.log_level == "debug") {
     spdlog::set_level(spdlog::level::debug);
   } else if (flags.log_level == "warn") {

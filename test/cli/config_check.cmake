@@ -71,3 +71,18 @@ run_exporter(--log.level verbose --config.check "${example}")
 if(NOT rc EQUAL 1)
   fail("--log.level verbose should be rejected with exit code 1")
 endif()
+
+# 6. Without a path of its own, --config.check checks --config.file, in
+#    either order, and never takes the next option for its path.
+foreach(args "--config.check;--config.file;${example}"
+             "--config.file;${example};--config.check"
+             "--config.check;--log.level;debug;--config.file;${example}")
+  run_exporter(${args})
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "config\\.yml: OK, ")
+    fail("'${args}' should check ${example} and exit 0")
+  endif()
+endforeach()
+run_exporter(--config.check --config.file "${bad}")
+if(rc EQUAL 0 OR NOT err MATCHES "bad_vrid\\.yml:7:")
+  fail("--config.check --config.file ${bad} should report bad_vrid.yml:7")
+endif()
