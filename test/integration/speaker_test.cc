@@ -227,14 +227,22 @@ TEST_F(SpeakerTest, ReloadKeepsUnchangedInstancesAndRejectsBadFiles) {
   EXPECT_GE(n1->Count(n1->config_path() + ":3:"), 1) << n1->Log();
   EXPECT_EQ(n1->Count(" -> "), transitions);
   EXPECT_TRUE(OnlyOn(lab, 1));
-  // Removing vip2 releases its address; lowering vip1 hands it over.
+  // Removing vip2 releases its address; lowering vip1 hands it over, in
+  // place: vip1 keeps its state and only its priority changes, so n2
+  // preempts it as it would a tracker's lowered priority.
   a.priority = 50;
   n1->WriteConfig(SpeakerConfig({a}));
   n1->process().Signal(SIGHUP);
   ASSERT_TRUE(
-      n1->WaitForLog("0 kept, 0 added, 1 re-created, 1 removed", seconds(5)))
+      n1->WaitForLog("1 kept, 0 added, 0 re-created, 1 removed", seconds(5)))
+      << n1->Log();
+  EXPECT_GE(n1->Count("vip1 keeps its state; priority 200 -> 50"), 1)
       << n1->Log();
   ExpectMaster(lab, 2);
+  EXPECT_TRUE(n1->WaitForLog("vip1: Master -> Backup (higher-priority-master)",
+                             seconds(1)))
+      << n1->Log();
+  EXPECT_EQ(n1->Count("vip1: Master -> Initialize"), 0) << n1->Log();
   // vip2 was a lone master: hitless release lets go after Skew_Time(1) plus
   // one interval (about 200 ms here).
   EXPECT_TRUE(

@@ -320,8 +320,9 @@ TEST_F(VirtualMacTest,
   EXPECT_NE(LinkDetails(lab.node(1), "vm-b").find("00:00:5e:00:01:34"),
             std::string::npos);
 
-  // vip1 changes (re-created: it adopts its own macvlan), vip2 goes.
-  a.priority = 150;
+  // vip1 changes (re-created: it adopts its own macvlan), vip2 goes. The
+  // interval, as a priority alone would be taken in place.
+  a.interval = "200ms";
   n1->WriteConfig(SpeakerConfig({a}));
   n1->process().Signal(SIGHUP);
   ASSERT_TRUE(

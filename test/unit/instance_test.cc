@@ -126,6 +126,73 @@ TEST(Instance, ShutdownBeforeStartReleasesAtOnce) {
   EXPECT_EQ(clock.ArmedTimers(), 0u);
 }
 
+// A reload that changes only the priority (or preempt, preempt_delay)
+// keeps the instance: no Initialize, no address change; the next
+// advertisement carries the new priority and §6.4.3 does the rest.
+TEST(Instance, ReloadedPriorityIsTakenInPlace) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  Harness h;
+  auto cfg = Cfg();
+  cfg.priority = 200;
+  cfg.advert_interval = Centiseconds(100);
+  Instance i(cfg, clock, h, addrs, &h);
+  i.Start();
+  clock.Advance(seconds(4));  // Master_Down_Interval at 200: ~3.2 s
+  ASSERT_EQ(i.state(), State::kMaster);
+  ASSERT_EQ(h.sent.back().priority, 200);
+
+  // Anything else is refused and changes nothing.
+  auto moved = std::make_shared<InstanceConfig>(cfg);
+  moved->priority = 50;
+  moved->vrid = 6;
+  EXPECT_FALSE(i.UpdateSettings(moved));
+  auto owner = std::make_shared<InstanceConfig>(cfg);
+  owner->priority = 255;
+  EXPECT_FALSE(i.UpdateSettings(owner));
+  EXPECT_EQ(i.Status().effective_priority, 200);
+
+  auto lower = std::make_shared<InstanceConfig>(cfg);
+  lower->priority = 50;
+  ASSERT_TRUE(i.UpdateSettings(lower));
+  EXPECT_EQ(i.state(), State::kMaster);
+  EXPECT_EQ(i.Status().base_priority, 50);
+  const size_t sent = h.sent.size();
+  clock.Advance(seconds(1));
+  ASSERT_EQ(h.sent.size(), sent + 1);
+  EXPECT_EQ(h.sent.back().priority, 50);
+  // A peer at 100 is now the higher priority: §6.4.3 Master -> Backup.
+  DecodedAdvertisement d;
+  d.advertisement.vrid = 5;
+  d.advertisement.priority = 100;
+  d.advertisement.max_adver_interval = Centiseconds(100);
+  d.advertisement.addresses = {*IpAddress::Parse("198.51.100.5")};
+  i.OnAdvertisement(d, *IpAddress::Parse("203.0.113.9"));
+  EXPECT_EQ(i.state(), State::kBackup);
+  EXPECT_EQ(i.Status().last_transition->reason,
+            TransitionReason::kHigherPriorityMaster);
+}
+
+TEST(InstanceConfig, OnlyPriorityAndPreemptionAreUpdatableInPlace) {
+  auto cfg = Cfg();
+  cfg.priority = 100;
+  auto next = cfg;
+  EXPECT_TRUE(cfg.UpdatableInPlaceTo(next));
+  next.priority = 150;
+  next.preempt = false;
+  next.preempt_delay = seconds(30);
+  EXPECT_TRUE(cfg.UpdatableInPlaceTo(next));
+  next.advert_interval = Centiseconds(200);
+  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
+  next = cfg;
+  next.virtual_addresses.push_back(*IpPrefix::Parse("198.51.100.6/24"));
+  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
+  next = cfg;
+  next.priority = 255;  // becoming the address owner
+  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
+  EXPECT_FALSE(next.UpdatableInPlaceTo(cfg));
+}
+
 // The exporter refills one status in place every publish: nothing of what
 // it held before (another instance's master, peers, counters) may survive.
 TEST(Instance, StatusIntoOverwritesEverything) {

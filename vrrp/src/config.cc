@@ -67,4 +67,13 @@ bool InstanceConfig::SameSettings(const InstanceConfig& o) const {
          virtual_mac_interface == o.virtual_mac_interface;
 }
 
+bool InstanceConfig::UpdatableInPlaceTo(const InstanceConfig& next) const {
+  if (is_owner() || next.is_owner()) return false;
+  InstanceConfig same = next;
+  same.priority = priority;
+  same.preempt = preempt;
+  same.preempt_delay = preempt_delay;
+  return SameSettings(same);
+}
+
 }  // namespace vrrp

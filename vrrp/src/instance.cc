@@ -492,6 +492,14 @@ void Instance::SourceAddressChanged() {
 
 void Instance::SetPriorityDelta(int delta) { priority_delta_ = delta; }
 
+bool Instance::UpdateSettings(std::shared_ptr<const InstanceConfig> next) {
+  if (!next || !config_->UpdatableInPlaceTo(*next)) return false;
+  // Read where they are used (effective_priority(), PreemptAllowed()), so
+  // the new values apply from the next advertisement sent or heard.
+  config_ = std::move(next);
+  return true;
+}
+
 void Instance::UpdateFault(uint8_t cause, bool set, TransitionReason set_reason,
                            TransitionReason clear_reason) {
   const uint8_t before = fault_causes_;

@@ -132,6 +132,13 @@ struct InstanceConfig {
   // Configuration equality ignoring where it was written; a reload keeps the
   // state of instances whose configuration is unchanged.
   bool SameSettings(const InstanceConfig& other) const;
+  // True when `next` differs from this only in what a running instance can
+  // take on the spot: its priority, preempt and preempt_delay. Changing
+  // those re-creates nothing (no Initialize, no address flap): the next
+  // advertisement carries the new priority and the §6.4.2/§6.4.3 rules do
+  // the rest, as a tracker's weight does. Not to or from 255: the address
+  // owner has its own rules (§6.4.1 start as Master, §6.4.3 accept).
+  bool UpdatableInPlaceTo(const InstanceConfig& next) const;
 };
 
 // Something legal but probably not what was meant ("FILE:LINE:COLUMN:

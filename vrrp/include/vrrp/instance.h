@@ -170,6 +170,10 @@ class Instance {
   // Sum of the weights of failing/succeeding trackers; effective priority is
   // base + delta clamped to 1..254 (the owner stays 255).
   void SetPriorityDelta(int delta);
+  // A reload's new priority, preempt or preempt_delay, taken at once and
+  // kept from here on (InstanceConfig::UpdatableInPlaceTo). False, and
+  // nothing changes, for anything else: the caller re-creates the instance.
+  bool UpdateSettings(std::shared_ptr<const InstanceConfig> next);
   // Re-reads PacketIo::SourceAddress() (address added or removed).
   void SourceAddressChanged();
 

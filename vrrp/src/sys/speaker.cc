@@ -940,6 +940,25 @@ ReloadSummary Speaker::Reload(const Config& config) {
       ApplyTracking(*m);
       continue;
     }
+    if (m->config->UpdatableInPlaceTo(next)) {
+      auto updated = std::make_shared<const InstanceConfig>(next);
+      if (m->instance->UpdateSettings(updated)) {
+        ++summary.kept;
+        Log(LogLevel::kInfo,
+            "reload: instance " + next.name + " keeps its state; priority " +
+                std::to_string(m->config->priority) + " -> " +
+                std::to_string(next.priority) + ", preempt " +
+                (next.preempt ? "on" : "off") + ", preempt_delay " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        next.preempt_delay)
+                        .count()) +
+                "ms");
+        m->config = std::move(updated);
+        ApplyTracking(*m);
+        continue;
+      }
+    }
     ++summary.recreated;
     Log(LogLevel::kInfo, "reload: re-creating changed instance " + next.name);
     // Start the new one only after the old one let go of its addresses, so
