@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "exporter/http_server.h"
@@ -137,6 +138,27 @@ class LoggingObserver : public vrrp::InstanceObserver {
   }
   void OnReceiveError(const vrrp::Instance& i, vrrp::ReceiveError e,
                       const vrrp::IpAddress& source) override {
+    // A peer on our VRID whose settings disagree with ours is a
+    // misconfiguration that usually means two masters (Keepalived's
+    // default VRRPv2 against our v3 is the common one): said at warn once
+    // per instance, peer and reason, so it is seen without --log.level
+    // debug; then at debug like any other refused advertisement.
+    if (IsPeerMismatch(e) &&
+        warned_.emplace(i.name(), source.ToString(), e).second) {
+      if (warned_.size() > kMaxWarned) warned_.clear();
+      std::string hint;
+      if (e == vrrp::ReceiveError::kVersionMismatch) {
+        hint = fmt::format(
+            "; this instance runs VRRPv{}: set the same version on both "
+            "(Keepalived defaults to 2) or both will be master",
+            i.config().version == vrrp::Version::kV2 ? 2 : 3);
+      }
+      spdlog::warn(
+          "instance {}: advertisement from {} refused ({}): its settings "
+          "differ from ours{}; further ones are logged at debug",
+          i.name(), source.ToString(), ToString(e), hint);
+      return;
+    }
     spdlog::debug("instance {}: dropped advertisement from {}: {}", i.name(),
                   source.ToString(), ToString(e));
   }
@@ -151,6 +173,24 @@ class LoggingObserver : public vrrp::InstanceObserver {
               .count());
     }
   }
+
+ private:
+  static bool IsPeerMismatch(vrrp::ReceiveError e) {
+    switch (e) {
+      case vrrp::ReceiveError::kAdvInterval:
+      case vrrp::ReceiveError::kAddressList:
+      case vrrp::ReceiveError::kAuthTypeMismatch:
+      case vrrp::ReceiveError::kAuthFailure:
+      case vrrp::ReceiveError::kVersionMismatch:
+      case vrrp::ReceiveError::kUnicastPeer:
+        return true;
+      default:
+        return false;
+    }
+  }
+  // Bounded: a flood of forged sources only makes the warnings repeat.
+  static constexpr size_t kMaxWarned = 1024;
+  std::set<std::tuple<std::string, std::string, vrrp::ReceiveError>> warned_;
 };
 
 void Log(vrrp::sys::LogLevel level, const std::string& message) {

@@ -198,6 +198,29 @@ TEST_F(SpeakerTest, Vrrpv2WithPasswordAuthentication) {
   EXPECT_TRUE(n1->WaitForLog("auth-failure", seconds(5))) << n1->Log();
 }
 
+// A VRRPv2 peer on a VRRPv3 instance's VRID (a Keepalived translated
+// without `version: 2`, its default) means two masters: said at warn, once
+// per peer and reason, with what to do; later ones at debug.
+TEST_F(SpeakerTest, AVersionMismatchIsWarnedOncePerPeer) {
+  Lab lab(2, /*with_client=*/false);
+  SpeakerInstance v3 = Inst(100);
+  v3.interval = "1s";
+  SpeakerInstance v2 = Inst(200);
+  v2.version = 2;
+  v2.interval = "1s";
+  auto n1 = Run(lab, 1, v3);
+  auto n2 = Run(lab, 2, v2);
+  ASSERT_TRUE(n1->WaitForLog("refused (version-mismatch)", seconds(10)))
+      << n1->Log();
+  EXPECT_GE(n1->Count("this instance runs VRRPv3: set the same version"), 1)
+      << n1->Log();
+  // The next one from the same peer only at debug.
+  ASSERT_TRUE(n1->WaitForLog(
+      "dropped advertisement from 192.0.2.12: version-mismatch", seconds(5)))
+      << n1->Log();
+  EXPECT_EQ(n1->Count("refused (version-mismatch)"), 1) << n1->Log();
+}
+
 TEST_F(SpeakerTest, ReloadKeepsUnchangedInstancesAndRejectsBadFiles) {
   Lab lab(2);
   auto a = Inst(200);
