@@ -171,6 +171,14 @@ TEST(ConfigLoaderTest, AppliesDefaults) {
   EXPECT_EQ(c.shutdown_mode, ShutdownMode::kHitless);
 }
 
+TEST(ConfigLoaderTest, ZeroPreemptDelayWithoutPreemptionIsTheDefault) {
+  const Config config =
+      Load(WithLines("    preempt: false\n    preempt_delay: 0s\n"));
+  ASSERT_THAT(config.instances, SizeIs(1));
+  EXPECT_FALSE(config.instances[0].preempt);
+  EXPECT_EQ(config.instances[0].preempt_delay, 0s);
+}
+
 TEST(ConfigLoaderTest, FamilyDefaultsToTheFirstAddress) {
   const Config config = Load(R"(instances:
   - name: web6

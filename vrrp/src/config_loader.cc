@@ -885,9 +885,11 @@ std::optional<InstanceConfig> Loader::LoadInstance(const YAML::Node& node,
         config.preempt_delay = *delay;
       }
     }
-    if (preempt_entry != nullptr && !config.preempt) {
+    if (preempt_entry != nullptr && !config.preempt &&
+        config.preempt_delay > Duration::zero()) {
       // A delay before a preemption that never happens is a contradiction,
-      // most likely a half-finished edit.
+      // most likely a half-finished edit. 0s, the default spelled out, is
+      // not.
       Error(e->mark(), field,
             "has no effect with preempt: false (line " +
                 std::to_string(Where(preempt_entry->mark()).line) +
