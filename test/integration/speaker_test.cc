@@ -96,6 +96,30 @@ TEST_F(SpeakerTest, CrashFailoverAndPreemptionOnReturn) {
       n3->WaitForLog("Master -> Backup (higher-priority-master)", seconds(1)));
 }
 
+// SIGKILL leaves the master's address on its interface. The restarted
+// daemon starts as Backup and must not keep answering for it (two hosts
+// with one address): it removes it, as Keepalived does at start.
+TEST_F(SpeakerTest, ARestartAfterACrashRemovesTheLeftoverAddress) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  n2->process().KillGroup();
+  ASSERT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", kVip); },
+                        seconds(5)));
+  ASSERT_TRUE(HasAddress(lab.node(2), "eth0", kVip));
+  // The restarted daemon appends to the same log.
+  const int masters = n2->Count("-> Master");
+  n2 = Run(lab, 2, Inst(50));
+  EXPECT_TRUE(
+      n2->WaitForLog("removing 192.0.2.200/24 left on eth0 by a "
+                     "previous run",
+                     seconds(5)))
+      << n2->Log();
+  ExpectMaster(lab, 1);
+  EXPECT_EQ(n2->Count("-> Master"), masters) << n2->Log();
+}
+
 TEST_F(SpeakerTest, GracefulHandoverOnSigterm) {
   Lab lab(2);
   auto n1 = Run(lab, 1, Inst(100));

@@ -843,7 +843,39 @@ std::map<std::string, std::vector<TrackedStatus>> Speaker::Tracking() const {
   return out;
 }
 
+void Speaker::RemoveLeftoverAddresses(const Managed& m) {
+  const InstanceConfig& config = *m.config;
+  // The owner's addresses are its own; a macvlan's are AdoptVmacAddresses'.
+  if (config.is_owner() || config.virtual_mac || m.itf->ifindex == 0) return;
+  auto present = netlink_->ListAddresses(m.itf->ifindex, config.family);
+  if (!present.ok()) return;
+  for (const auto& vip : config.virtual_addresses) {
+    const bool there = std::any_of(present->begin(), present->end(),
+                                   [&](const InterfaceAddress& a) {
+                                     return a.prefix.address == vip.address;
+                                   });
+    if (!there) continue;
+    // Not while another instance on this interface has it (a reload's
+    // releasing predecessor, or one configured with the same address).
+    const bool in_use = std::any_of(
+        instances_.begin(), instances_.end(), [&](const auto& other) {
+          return other.get() != &m &&
+                 other->config->interface == config.interface &&
+                 std::find(other->config->virtual_addresses.begin(),
+                           other->config->virtual_addresses.end(),
+                           vip) != other->config->virtual_addresses.end();
+        });
+    if (in_use) continue;
+    Log(LogLevel::kInfo, "instance " + config.name + ": removing " +
+                             vip.ToString() + " left on " + config.interface +
+                             " by a previous run");
+    auto r = netlink_->RemoveAddress(m.itf->ifindex, vip);
+    if (!r.ok()) Log(LogLevel::kError, r.error());
+  }
+}
+
 void Speaker::StartInstance(Managed& m) {
+  RemoveLeftoverAddresses(m);
   ApplyTracking(m);
   m.link_up = m.itf->ifindex != 0 && m.itf->up;
   m.instance->SetLinkUp(m.link_up);

@@ -111,6 +111,10 @@ class Speaker {
                    const std::string& name, int value);
   Managed& Create(const InstanceConfig& config);
   void StartInstance(Managed& m);
+  // A non-owner starts as Backup (§6.4.1), which must not answer for the
+  // virtual addresses (§6.4.2): any of them already on its interface are a
+  // killed run's, and are removed.
+  void RemoveLeftoverAddresses(const Managed& m);
   void StartPending(Managed& m);
   // Shuts `m` down; once it has released its addresses, destroys it and
   // creates and starts `successor` (a reload's changed instance).
