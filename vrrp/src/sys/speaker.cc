@@ -709,16 +709,7 @@ void Speaker::DropVmac(const InstanceConfig& config) {
   } else {
     Log(LogLevel::kError, "instance " + config.name + ": " + r.error());
   }
-  if (auto it = interfaces_.find(name); it != interfaces_.end()) {
-    // Forget it as ours, so the name can be an instance's interface later
-    // (an instance that wants it as a macvlan marks it again).
-    Interface& itf = *it->second;
-    for (auto& s : itf.sockets) s.reset();
-    itf.announcer.reset();
-    itf.vmac = false;
-    itf.ifindex = 0;
-    itf.up = itf.admin_up = false;
-  }
+  ForgetVmacInterface(name);
   // A reload's new instance may have wanted this name with another MAC, or
   // this MAC on this base under another name (EADDRINUSE on up): both could
   // not be done while this one existed. Try them again now.
@@ -758,6 +749,23 @@ void Speaker::RestoreBaseArp(std::string base) {
   }
 }
 
+void Speaker::ForgetVmacInterface(const std::string& name) {
+  auto it = interfaces_.find(name);
+  if (it == interfaces_.end()) return;
+  // Forget it as ours, so the name can be an instance's interface later
+  // (an instance that wants it as a macvlan marks it again), and so that
+  // its deletion, which we asked for, is not reported as an interface gone.
+  Interface& itf = *it->second;
+  for (auto& s : itf.sockets) {
+    if (s) loop_.UnwatchFd(s->fd());
+    s.reset();
+  }
+  itf.announcer.reset();
+  itf.vmac = false;
+  itf.ifindex = 0;
+  itf.up = itf.admin_up = false;
+}
+
 void Speaker::DeleteAllVmacs() {
   for (const auto& m : instances_) {
     if (!m->config->virtual_mac) continue;
@@ -770,6 +778,8 @@ void Speaker::DeleteAllVmacs() {
     } else {
       Log(LogLevel::kError, "instance " + m->config->name + ": " + r.error());
     }
+    // Its deletion event, read while notifications finish, is then no news.
+    ForgetVmacInterface(name);
   }
   while (!saved_base_sysctls_.empty()) {
     RestoreBaseArp(saved_base_sysctls_.begin()->first.first);

@@ -106,6 +106,7 @@ class Speaker {
   void UpdateLink(Managed& m);
   void DropVmac(const InstanceConfig& config);
   void DeleteAllVmacs();
+  void ForgetVmacInterface(const std::string& name);
   void RestoreBaseArp(std::string base);
   void WriteSysctl(Family family, const std::string& interface,
                    const std::string& name, int value);
