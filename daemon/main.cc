@@ -154,8 +154,8 @@ class LoggingObserver : public vrrp::InstanceObserver {
             i.config().version == vrrp::Version::kV2 ? 2 : 3);
       }
       spdlog::warn(
-          "instance {}: advertisement from {} refused ({}): its settings "
-          "differ from ours{}; further ones are logged at debug",
+          "instance {}: dropped advertisement from {}: {}: the peer's "
+          "settings differ from ours{}; further ones are logged at debug",
           i.name(), source.ToString(), ToString(e), hint);
       return;
     }
@@ -183,6 +183,7 @@ class LoggingObserver : public vrrp::InstanceObserver {
       case vrrp::ReceiveError::kAuthFailure:
       case vrrp::ReceiveError::kVersionMismatch:
       case vrrp::ReceiveError::kUnicastPeer:
+      case vrrp::ReceiveError::kIpTtl:  // unicast to a multicast instance
         return true;
       default:
         return false;

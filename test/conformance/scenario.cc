@@ -353,7 +353,8 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             kv.count("form") && kv["form"] == "without-pseudo-header"
                 ? ChecksumForm::kWithoutPseudoHeader
                 : ChecksumForm::kWithPseudoHeader;
-        const IpAddress group = VrrpMulticastGroup(from.family());
+        const IpAddress group =
+            kv.count("to") ? Addr(kv["to"]) : VrrpMulticastGroup(from.family());
         auto bytes = EncodeAdvertisement(adv, from, group, form);
         DatagramInfo info{
             from, group,

@@ -13,6 +13,7 @@
 //   advance DURATION                    (fires due timers in order)
 //   recv from=ADDR prio=N [int=DUR] [vrid=N] [version=N] [vips=a,b]
 //        [ttl=N] [auth=none|pass:PW] [form=without-pseudo-header]
+//        [to=ADDR]                   (default: the VRRP multicast group)
 //   check state=Master master=ADDR master_prio=N eff_prio=N
 //         master_int=DUR error.REASON=N received=N sent=N
 //   > TIME OUTPUT                       (the next output, exactly)

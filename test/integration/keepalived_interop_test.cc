@@ -28,6 +28,7 @@ struct Flavor {
   const char* ours_interval;
   const char* keepalived_interval;
   const char* password;  // VRRPv2 PASS, or ""
+  bool unicast = false;  // unicast_peer both ways instead of the group
 };
 
 const Flavor kFlavors[] = {
@@ -37,6 +38,13 @@ const Flavor kFlavors[] = {
      "0.1", ""},
     {"v2_ipv4_pass", 2, Family::kIpv4, "192.0.2.200", "192.0.2.200/24", "1s",
      "1", "secret1"},
+    // Keepalived's unicast_peer mode. Over IPv6 it sends with hop limit 64
+    // (its unicast_ttl default): a listed peer's hop limit is not checked,
+    // or both sides would be master.
+    {"v3_ipv4_unicast", 3, Family::kIpv4, "192.0.2.200", "192.0.2.200/24",
+     "100ms", "0.1", "", true},
+    {"v3_ipv6_unicast", 3, Family::kIpv6, "2001:db8::200", "2001:db8::200/64",
+     "100ms", "0.1", "", true},
 };
 
 // Whether a line of Keepalived's log is a complaint about a packet: a
@@ -73,6 +81,11 @@ class Interop : public ::testing::TestWithParam<Flavor> {
     i.interval = f.ours_interval;
     i.vips = {f.vip_prefix};
     i.auth_pass = f.password;
+    if (f.unicast) {
+      // Ours is always node 1, Keepalived node 2.
+      i.unicast_source = Lab::NodeAddress(1, f.family);
+      i.unicast_peers = {Lab::NodeAddress(2, f.family)};
+    }
     return i;
   }
   std::string Theirs(int priority) const {
@@ -85,6 +98,10 @@ class Interop : public ::testing::TestWithParam<Flavor> {
     k.version = f.version;
     k.vips = {f.vip_prefix};
     k.auth_pass = f.password;
+    if (f.unicast) {
+      k.unicast_src = Lab::NodeAddress(2, f.family);
+      k.unicast_peers = {Lab::NodeAddress(1, f.family)};
+    }
     return KeepalivedConfig("ka", {k});
   }
   milliseconds Patience() const {

@@ -20,7 +20,11 @@ std::string SpeakerInstance::Yaml() const {
   y += std::string("    preempt: ") + (preempt ? "true" : "false") + "\n";
   if (!preempt_delay.empty()) y += "    preempt_delay: " + preempt_delay + "\n";
   if (!unicast_peers.empty()) {
-    y += "    unicast:\n      peers:\n";
+    y += "    unicast:\n";
+    if (!unicast_source.empty()) {
+      y += "      source: " + unicast_source + "\n";
+    }
+    y += "      peers:\n";
     for (const auto& p : unicast_peers) y += "        - " + p + "\n";
   }
   if (!auth_pass.empty()) {

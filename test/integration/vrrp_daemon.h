@@ -22,8 +22,9 @@ struct SpeakerInstance {
   bool preempt = true;
   std::string preempt_delay;  // empty: default
   std::vector<std::string> unicast_peers;
-  std::string auth_pass;  // VRRPv2 PASS
-  std::string shutdown;   // empty: default (hitless)
+  std::string unicast_source;  // empty: default (with unicast_peers only)
+  std::string auth_pass;       // VRRPv2 PASS
+  std::string shutdown;        // empty: default (hitless)
   bool virtual_mac = false;
   std::string virtual_mac_interface;  // empty: the default name
 

@@ -66,6 +66,26 @@ TEST(Codec, V3Ipv6RoundTrip) {
   EXPECT_EQ(d->checksum_form, ChecksumForm::kWithPseudoHeader);
 }
 
+// §7.1's TTL check is the decoder's for the multicast group only; a unicast
+// advertisement carries its hop limit to the instance (unicast peers).
+TEST(Codec, UnicastHopLimitIsLeftToTheInstance) {
+  const auto src = A("2001:db8::12");
+  const auto dst = A("2001:db8::11");
+  const auto adv = V3({A("2001:db8::100")});
+  auto unicast =
+      EncodeAdvertisement(adv, src, dst, ChecksumForm::kWithPseudoHeader);
+  auto d = DecodeAdvertisement(unicast, DatagramInfo{src, dst, 64});
+  ASSERT_TRUE(d.ok()) << ToString(d.error());
+  EXPECT_EQ(d->ttl, 64);
+  auto group = VrrpMulticastGroup(Family::kIpv6);
+  auto multicast =
+      EncodeAdvertisement(adv, src, group, ChecksumForm::kWithPseudoHeader);
+  auto refused = DecodeAdvertisement(multicast, DatagramInfo{src, group, 64});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(), ReceiveError::kIpTtl);
+  EXPECT_EQ(DecodeAdvertisement(multicast, Info(src))->ttl, 255);
+}
+
 TEST(Codec, V2RoundTripWithPassword) {
   Advertisement adv;
   adv.version = Version::kV2;

@@ -222,8 +222,9 @@ void Instance::RecordError(ReceiveError error, const IpAddress& source) {
   if (observer_) observer_->OnReceiveError(*this, error, source);
 }
 
-bool Instance::CheckAdvertisement(const Advertisement& adv,
+bool Instance::CheckAdvertisement(const DecodedAdvertisement& decoded,
                                   const IpAddress& source) {
+  const Advertisement& adv = decoded.advertisement;
   // §7.1 checks that need this router's configuration.
   if (adv.version != config_->version) {
     RecordError(ReceiveError::kVersionMismatch, source);
@@ -237,6 +238,15 @@ bool Instance::CheckAdvertisement(const Advertisement& adv,
       std::find(config_->unicast->peers.begin(), config_->unicast->peers.end(),
                 source) == config_->unicast->peers.end()) {
     RecordError(ReceiveError::kUnicastPeer, source);
+    return false;
+  }
+  // §7.1's TTL 255 (DecodeAdvertisement checks it for the multicast group).
+  // A listed unicast peer is exempt, as in Keepalived (which checks only
+  // when given min_ttl/max_ttl): it may be routed, and Keepalived sends
+  // IPv6 unicast with hop limit 64 by default. Anything else sent to us by
+  // unicast must still come from the link.
+  if (decoded.ttl != kVrrpTtl && !config_->unicast) {
+    RecordError(ReceiveError::kIpTtl, source);
     return false;
   }
   if (config_->version == Version::kV2) {
@@ -322,7 +332,7 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
     return;
   }
   if (source_ && source == *source_) return;  // our own, looped back
-  if (!CheckAdvertisement(adv, source)) return;
+  if (!CheckAdvertisement(decoded, source)) return;
   ++stats_.advertisements_received;
   RecordPeer(decoded, source);
   const TimePoint now = scheduler_.Now();

@@ -184,7 +184,13 @@ IpAddress VrrpMulticastGroup(Family family) {
 Result<DecodedAdvertisement, ReceiveError> DecodeAdvertisement(
     std::span<const uint8_t> m, const DatagramInfo& info) {
   // §7.1 order: TTL, version, completeness, checksum; then type (§5.2.2).
-  if (info.ttl != kVrrpTtl) return Err(ReceiveError::kIpTtl);
+  // Unicast (a Keepalived-style extension the RFC does not define) is left
+  // to the instance: a listed peer may be routed, and Keepalived 2.2.7
+  // sends IPv6 unicast with a hop limit of 64 unless told unicast_ttl 255.
+  if (info.ttl != kVrrpTtl &&
+      info.destination == VrrpMulticastGroup(info.source.family())) {
+    return Err(ReceiveError::kIpTtl);
+  }
   if (m.empty()) return Err(ReceiveError::kTruncated);
   const uint8_t version_bits = m[0] >> 4;
   if (version_bits != 2 && version_bits != 3)
@@ -215,6 +221,7 @@ Result<DecodedAdvertisement, ReceiveError> DecodeAdvertisement(
   }
 
   DecodedAdvertisement out;
+  out.ttl = info.ttl;
   if (version == Version::kV2) {
     // RFC 3768 §5.3.8: over the VRRP message only.
     if (!ChecksumVerifies(m, info, false)) return Err(ReceiveError::kChecksum);

@@ -217,7 +217,8 @@ class Instance {
                    TransitionReason clear_reason);
   void EnterFault(TransitionReason reason);
   void StartFromInitialize(TransitionReason reason);
-  bool CheckAdvertisement(const Advertisement& adv, const IpAddress& source);
+  bool CheckAdvertisement(const DecodedAdvertisement& decoded,
+                          const IpAddress& source);
   void RecordError(ReceiveError error, const IpAddress& source);
   void RecordPeer(const DecodedAdvertisement& decoded, const IpAddress& source);
   bool PreemptAllowed(TimePoint now);

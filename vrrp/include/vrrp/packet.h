@@ -91,6 +91,10 @@ struct DecodedAdvertisement {
   // For VRRPv3 over IPv4, the form whose checksum matched; kWithPseudoHeader
   // for IPv6, kWithoutPseudoHeader for VRRPv2.
   ChecksumForm checksum_form = ChecksumForm::kWithPseudoHeader;
+  // The TTL / Hop Limit it came with. Always 255 for the multicast group
+  // (refused otherwise); a unicast one's is checked by the instance, which
+  // knows whether the sender is a listed unicast peer.
+  uint8_t ttl = kVrrpTtl;
 };
 
 // Decodes a VRRP message (the IP payload). The family of info.source decides
