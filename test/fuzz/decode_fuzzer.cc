@@ -95,6 +95,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       info.destination = vrrp::VrrpMulticastGroup(vrrp::Family::kIpv6);
       break;
   }
+  if ((mode & 0x40) && (mode & 0x03) != 0) {
+    // Unicast mode's path: the TTL goes on to the instances.
+    info.destination = info.source.family() == vrrp::Family::kIpv4
+                           ? *vrrp::IpAddress::Parse("192.0.2.2")
+                           : *vrrp::IpAddress::Parse("fe80::2");
+  }
   auto decoded = vrrp::DecodeAdvertisement(bytes, info);
   if (!decoded.ok()) {
     (void)vrrp::ToString(decoded.error());
