@@ -319,9 +319,13 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   const Advertisement& adv = decoded.advertisement;
   if (releasing_) {
     // Hitless shutdown: the first advertisement of a new master ends it,
-    // after a short grace for its announcements to reach the clients.
+    // after a short grace for its announcements to reach the clients. Only
+    // one that passes the §7.1 checks: a misconfigured router (another
+    // version, password or peer list) is no master the backups follow, and
+    // letting go for it would leave the address to nobody.
     if (adv.priority != 0 && adv.vrid == config_->vrid &&
-        (!source_ || source != *source_)) {
+        (!source_ || source != *source_) &&
+        CheckAdvertisement(decoded, source)) {
       const TimePoint at = scheduler_.Now() + kReleaseGrace;
       if (at < release_timer_->deadline()) release_timer_->ArmAt(at);
     }
