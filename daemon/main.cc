@@ -60,6 +60,7 @@ struct Flags {
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
   bool disable_exporter_metrics = false;
+  bool enable_lifecycle = false;
   bool keepalived_compat = true;
 };
 
@@ -543,18 +544,20 @@ int Run(const Flags& flags) {
   routes.keepalived_compat = flags.keepalived_compat;
   routes.version = VRRP_EXPORTER_VERSION;
   routes.store = &store;
-  routes.reload = [&]() -> vrrp::Result<std::string, std::string> {
-    // Runs on the loop thread; this HTTP thread waits, the loop does not.
-    auto done = std::make_shared<
-        std::promise<vrrp::Result<std::string, std::string>>>();
-    auto result = done->get_future();
-    loop.Post([&, done] { done->set_value(do_reload("POST /-/reload")); });
-    if (result.wait_for(std::chrono::seconds(10)) !=
-        std::future_status::ready) {
-      return vrrp::Err(std::string("reload timed out"));
-    }
-    return result.get();
-  };
+  if (flags.enable_lifecycle) {
+    routes.reload = [&]() -> vrrp::Result<std::string, std::string> {
+      // Runs on the loop thread; this HTTP thread waits, the loop does not.
+      auto done = std::make_shared<
+          std::promise<vrrp::Result<std::string, std::string>>>();
+      auto result = done->get_future();
+      loop.Post([&, done] { done->set_value(do_reload("POST /-/reload")); });
+      if (result.wait_for(std::chrono::seconds(10)) !=
+          std::future_status::ready) {
+        return vrrp::Err(std::string("reload timed out"));
+      }
+      return result.get();
+    };
+  }
   vrrp::exporter::RegisterRoutes(server, routes);
   std::string ports;
   for (int p : server.ports())
@@ -615,6 +618,9 @@ int main(int argc, char** argv) {
   app.add_option("--web.config.file", flags.web_config_file,
                  "web-config.yml for TLS and basic auth (exporter-toolkit "
                  "format)");
+  app.add_flag("--web.enable-lifecycle", flags.enable_lifecycle,
+               "Allow POST /-/reload (off: anyone who reaches the port could "
+               "make the daemon re-read its configuration)");
   app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
                "Leave out the exporter's own metrics (vrrp_exporter_*)");
   app.add_option("--metrics.keepalived-compat", flags.keepalived_compat,

@@ -303,8 +303,13 @@ void RegisterRoutes(HttpServer& server, const RouteOptions& o) {
   server.Handle("/-/reload", Method::kPost, [opts](const Request&) {
     Response r;
     if (!opts.reload) {
-      r.status = 501;
-      r.body = "reload is not available\n";
+      // Off by default, as Prometheus' own --web.enable-lifecycle: anyone
+      // who reaches the metrics port could otherwise make the loop parse
+      // the file again and again.
+      r.status = 403;
+      r.body =
+          "reload over HTTP is disabled; start with --web.enable-lifecycle "
+          "to allow it (SIGHUP always reloads)\n";
       return r;
     }
     auto result = opts.reload();

@@ -127,7 +127,8 @@ TEST_F(ExporterTest, MetricsFollowAFailover) {
 
 TEST_F(ExporterTest, StatusHealthAndReloadOverHttp) {
   Lab lab(1);
-  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}), {},
+                              {"--web.enable-lifecycle"});
   ASSERT_TRUE(WaitUntil(
       [&] {
         return Curl(lab.node(1), "http://127.0.0.1:9687/api/v1/status")
@@ -155,6 +156,26 @@ TEST_F(ExporterTest, StatusHealthAndReloadOverHttp) {
       Curl(lab.node(1),
            "-o /dev/null -w '%{http_code}' http://127.0.0.1:9687/-/reload"),
       "405");
+}
+
+// Without --web.enable-lifecycle, POST /-/reload is refused (403) and
+// reloads nothing; SIGHUP still does.
+TEST_F(ExporterTest, ReloadOverHttpNeedsTheLifecycleFlag) {
+  Lab lab(1, /*with_client=*/false);
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({Inst(100)}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Curl(lab.node(1), "http://127.0.0.1:9687/-/healthy") == "OK\n";
+      },
+      seconds(5)));
+  const std::string refused = Curl(
+      lab.node(1), "-X POST -w ' %{http_code}' http://127.0.0.1:9687/-/reload");
+  EXPECT_NE(refused.find("--web.enable-lifecycle"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find(" 403"), std::string::npos) << refused;
+  EXPECT_EQ(n1->Count("reloading"), 0) << n1->Log();
+  n1->process().Signal(SIGHUP);
+  EXPECT_TRUE(n1->WaitForLog("reload done: 1 kept", seconds(5))) << n1->Log();
 }
 
 }  // namespace

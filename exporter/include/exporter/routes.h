@@ -28,6 +28,7 @@ struct RouteOptions {
   const SnapshotStore* store = nullptr;
   // Reloads the configuration on the event loop; the message says what
   // changed, or lists the errors (FILE:LINE:...) when the file was rejected.
+  // Unset: POST /-/reload answers 403 (--web.enable-lifecycle not given).
   std::function<Result<std::string, std::string>()> reload;
   // /-/healthy fails when the newest snapshot is older than this: the event
   // loop that publishes it (and sends advertisements) has stalled.
