@@ -522,9 +522,9 @@ Result<WebConfig, std::vector<ConfigError>> LoadWebConfigFile(
     const std::string& path) {
   if (path.empty()) return WebConfig{};
   auto fail = [&](int error) {
-    return Err(std::vector<ConfigError>{
-        ConfigError{SourceLocation{path, 0, 0}, "",
-                    "cannot read the web config file: " + ErrnoText(error)}});
+    return Err(std::vector<ConfigError>{ConfigError{
+        SourceLocation{path, 0, 0}, "",
+        "cannot read the web config file: " + FileReadErrorText(error)}});
   };
   auto text = ReadSmallFile(path, kMaxFileSize);
   if (!text.ok()) return fail(text.error());

@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ostream>
 #include <set>
@@ -659,6 +661,24 @@ TEST(ConfigLoaderTest, DirectoryIsNotAFile) {
   auto result = LoadConfigFile(VRRP_SOURCE_DIR "/examples");
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error()[0].message, HasSubstr("Is a directory"));
+}
+
+// A FIFO with no writer (or a device) must not hold the caller, which on a
+// reload is the event loop: refused at once. (Were it opened blocking, this
+// test would hang until ctest's timeout.)
+TEST(ConfigLoaderTest, FifoIsRefusedWithoutBlocking) {
+  char dir[] = "/tmp/vrrp-config-fifo-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/config.yml";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto result = LoadConfigFile(path);
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error()[0].message, HasSubstr("not a regular file"));
+  auto device = LoadConfigFile("/dev/zero");
+  ASSERT_FALSE(device.ok());
+  EXPECT_THAT(device.error()[0].message, HasSubstr("not a regular file"));
 }
 
 TEST(ConfigLoaderTest, BadVridFileReportsFileAndLine) {

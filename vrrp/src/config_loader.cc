@@ -2219,8 +2219,7 @@ Result<Config, std::vector<ConfigError>> LoadConfigFile(
   auto fail = [&](int error) {
     return Err(std::vector<ConfigError>{ConfigError{
         SourceLocation{path, 0, 0}, "",
-        "cannot read the configuration file: " +
-            std::error_code(error, std::generic_category()).message()}});
+        "cannot read the configuration file: " + FileReadErrorText(error)}});
   };
   auto text = ReadSmallFile(path, kMaxFileSize);
   if (!text.ok()) return fail(text.error());

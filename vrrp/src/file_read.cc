@@ -5,12 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <system_error>
 
 namespace vrrp {
 
 Result<std::string, int> ReadSmallFile(const std::string& path,
                                        size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Err(errno);
   auto fail = [fd](int error) -> Result<std::string, int> {
     ::close(fd);
@@ -21,6 +22,7 @@ Result<std::string, int> ReadSmallFile(const std::string& path,
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(errno);
   if (S_ISDIR(st.st_mode)) return fail(EISDIR);
+  if (!S_ISREG(st.st_mode)) return fail(kNotARegularFile);
   std::string text;
   char buffer[65536];
   while (true) {
@@ -35,6 +37,13 @@ Result<std::string, int> ReadSmallFile(const std::string& path,
   }
   ::close(fd);
   return text;
+}
+
+std::string FileReadErrorText(int error) {
+  if (error == kNotARegularFile) {
+    return "not a regular file (a FIFO, socket or device)";
+  }
+  return std::error_code(error, std::generic_category()).message();
 }
 
 }  // namespace vrrp

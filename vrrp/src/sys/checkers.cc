@@ -361,7 +361,7 @@ CheckOutcome RunFileCheck(const TrackerConfig& config) {
   if (!text.ok()) {
     return CheckOutcome::Failure(
         CheckFailure::kMissing,
-        config.path + ": " + std::strerror(text.error()));
+        config.path + ": " + FileReadErrorText(text.error()));
   }
   auto value = ParseSigned(*text);
   if (!value) {
@@ -396,7 +396,7 @@ CheckOutcome RunProcessCheck(const TrackerConfig& config) {
     if (!text.ok()) {
       return CheckOutcome::Failure(
           CheckFailure::kMissing,
-          config.pidfile + ": " + std::strerror(text.error()));
+          config.pidfile + ": " + FileReadErrorText(text.error()));
     }
     auto pid = ParseSigned(*text);
     if (!pid || *pid <= 0 || *pid > 0x3fffffff) {
