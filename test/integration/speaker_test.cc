@@ -120,6 +120,50 @@ TEST_F(SpeakerTest, ARestartAfterACrashRemovesTheLeftoverAddress) {
   EXPECT_EQ(n2->Count("-> Master"), masters) << n2->Log();
 }
 
+TEST_F(SpeakerTest, ARestartAfterACrashRemovesTheLeftoverIpv6Address) {
+  Lab lab(2);
+  auto v6 = [](int priority) {
+    SpeakerInstance i = Inst(priority);
+    i.vips = {"2001:db8::200/64"};
+    return i;
+  };
+  auto n1 = Run(lab, 1, v6(100));
+  auto n2 = Run(lab, 2, v6(200));
+  ExpectMaster(lab, 2, kVip6);
+  n2->process().KillGroup();
+  ASSERT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", kVip6); },
+                        seconds(5)));
+  ASSERT_TRUE(HasAddress(lab.node(2), "eth0", kVip6));
+  n2 = Run(lab, 2, v6(50));
+  EXPECT_TRUE(
+      n2->WaitForLog("removing 2001:db8::200/64 left on eth0", seconds(5)))
+      << n2->Log();
+  ExpectMaster(lab, 1, kVip6);
+}
+
+// A virtual address that is the host's own (a configuration mistake: it
+// should run as the owner, at 255) is never taken for a crashed run's
+// leftover: removing it cut the host off.
+TEST_F(SpeakerTest, TheHostsOwnAddressIsNeverRemovedAsALeftover) {
+  Lab lab(1, /*with_client=*/false);
+  SpeakerInstance v4 = Inst(100);
+  v4.vips = {"192.0.2.11/24"};
+  SpeakerInstance v6 = Inst(100);
+  v6.name = "vip6";
+  v6.vrid = 52;
+  v6.vips = {"2001:db8::11/64"};
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({v4, v6}));
+  EXPECT_TRUE(
+      n1->WaitForLog("192.0.2.11/24 is one of this host's own", seconds(5)))
+      << n1->Log();
+  EXPECT_TRUE(
+      n1->WaitForLog("2001:db8::11/64 is one of this host's own", seconds(5)))
+      << n1->Log();
+  EXPECT_EQ(n1->Count("left on eth0 by a previous run"), 0) << n1->Log();
+  EXPECT_TRUE(HasAddress(lab.node(1), "eth0", "192.0.2.11"));
+  EXPECT_TRUE(HasAddress(lab.node(1), "eth0", "2001:db8::11"));
+}
+
 TEST_F(SpeakerTest, GracefulHandoverOnSigterm) {
   Lab lab(2);
   auto n1 = Run(lab, 1, Inst(100));

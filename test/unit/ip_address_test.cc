@@ -20,6 +20,19 @@ TEST(IpAddress, ParsesAndFormatsBothFamilies) {
   EXPECT_TRUE(IpAddress::Parse("224.0.0.18")->is_multicast());
 }
 
+TEST(IpAddress, SamePrefixComparesTheLeadingBits) {
+  const auto a = *IpAddress::Parse("192.0.2.11");
+  EXPECT_TRUE(SamePrefix(a, *IpAddress::Parse("192.0.2.200"), 24));
+  EXPECT_FALSE(SamePrefix(a, *IpAddress::Parse("192.0.3.11"), 24));
+  EXPECT_TRUE(SamePrefix(a, *IpAddress::Parse("192.0.3.11"), 23));
+  EXPECT_FALSE(SamePrefix(a, *IpAddress::Parse("192.0.2.12"), 32));
+  EXPECT_TRUE(SamePrefix(a, *IpAddress::Parse("203.0.113.1"), 0));
+  const auto b = *IpAddress::Parse("2001:db8::12");
+  EXPECT_TRUE(SamePrefix(b, *IpAddress::Parse("2001:db8::200"), 64));
+  EXPECT_FALSE(SamePrefix(b, *IpAddress::Parse("2001:db8:1::12"), 64));
+  EXPECT_FALSE(SamePrefix(a, b, 0));  // families differ
+}
+
 TEST(IpAddress, RejectsGarbage) {
   for (const char* bad :
        {"", "1.2.3", "1.2.3.256", "198.51.100.10 ", "::g", "2001:db8::1::2",

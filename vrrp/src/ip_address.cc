@@ -100,4 +100,19 @@ std::string IpPrefix::ToString() const {
   return address.ToString() + "/" + std::to_string(prefix_length);
 }
 
+bool SamePrefix(const IpAddress& a, const IpAddress& b, uint8_t length) {
+  if (a.family() != b.family()) return false;
+  const auto x = a.bytes();
+  const auto y = b.bytes();
+  const size_t bits = std::min<size_t>(length, x.size() * 8);
+  for (size_t i = 0; i < bits / 8; ++i) {
+    if (x[i] != y[i]) return false;
+  }
+  if (const size_t rest = bits % 8; rest != 0) {
+    const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+    if ((x[bits / 8] & mask) != (y[bits / 8] & mask)) return false;
+  }
+  return true;
+}
+
 }  // namespace vrrp

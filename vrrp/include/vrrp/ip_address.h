@@ -56,4 +56,8 @@ struct IpPrefix {
   auto operator<=>(const IpPrefix&) const = default;
 };
 
+// Whether `a` and `b` are of one family and agree on their first `length`
+// bits.
+bool SamePrefix(const IpAddress& a, const IpAddress& b, uint8_t length);
+
 }  // namespace vrrp

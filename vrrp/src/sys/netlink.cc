@@ -244,6 +244,7 @@ std::optional<InterfaceAddress> ParseAddress(const nlmsghdr* nlh) {
   result.prefix = IpPrefix{*own, ifa.ifa_prefixlen};
   result.secondary = (flags & IFA_F_SECONDARY) != 0;
   result.tentative = (flags & IFA_F_TENTATIVE) != 0;
+  result.nodad = (flags & IFA_F_NODAD) != 0;
   result.scope = ifa.ifa_scope;
   return result;
 }

@@ -859,12 +859,38 @@ void Speaker::RemoveLeftoverAddresses(const Managed& m) {
   if (config.is_owner() || config.virtual_mac || m.itf->ifindex == 0) return;
   auto present = netlink_->ListAddresses(m.itf->ifindex, config.family);
   if (!present.ok()) return;
+  // The host's own address is never a leftover, even when (wrongly) listed
+  // as a virtual one: IPv4's first primary address (the one we would send
+  // from); an IPv6 address not added the way we add ours (nodad), or the
+  // only one of its prefix (ours share the prefix of the host's address;
+  // a host's own may be nodad too, as in our labs).
+  auto own_v4 =
+      std::find_if(present->begin(), present->end(),
+                   [](const InterfaceAddress& a) { return !a.secondary; });
   for (const auto& vip : config.virtual_addresses) {
-    const bool there = std::any_of(present->begin(), present->end(),
-                                   [&](const InterfaceAddress& a) {
-                                     return a.prefix.address == vip.address;
-                                   });
-    if (!there) continue;
+    auto found = std::find_if(present->begin(), present->end(),
+                              [&](const InterfaceAddress& a) {
+                                return a.prefix.address == vip.address;
+                              });
+    if (found == present->end()) continue;
+    const bool alone_in_prefix = std::none_of(
+        present->begin(), present->end(), [&](const InterfaceAddress& a) {
+          return &a != &*found && a.scope == found->scope &&
+                 SamePrefix(a.prefix.address, found->prefix.address,
+                            found->prefix.prefix_length);
+        });
+    const bool hosts_own = config.family == Family::kIpv4
+                               ? found == own_v4
+                               : !found->nodad || alone_in_prefix;
+    if (hosts_own) {
+      Log(LogLevel::kWarn,
+          "instance " + config.name + ": " + vip.ToString() +
+              " is one of this host's own addresses on " + config.interface +
+              ", not one a previous run left: not removed. A router whose "
+              "virtual address is its own is the address owner and must "
+              "run at priority 255 (RFC 5798 §1)");
+      continue;
+    }
     // Not while another instance on this interface has it (a reload's
     // releasing predecessor, or one configured with the same address).
     const bool in_use = std::any_of(

@@ -53,6 +53,7 @@ struct InterfaceAddress {
   IpPrefix prefix;
   bool secondary = false;  // IFA_F_SECONDARY (IPv4)
   bool tentative = false;  // IFA_F_TENTATIVE (IPv6 DAD not finished)
+  bool nodad = false;      // IFA_F_NODAD: how we add IPv6 virtual addresses
   uint8_t scope = 0;       // RT_SCOPE_*
 };
 
