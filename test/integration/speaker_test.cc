@@ -367,6 +367,28 @@ TEST_F(SpeakerTest, AReloadOfALargeFileDoesNotDelayAdvertisements) {
   EXPECT_EQ(n1->Count(" us late"), 0) << n1->Log();
 }
 
+// An address removed by hand from the master: it would go on advertising
+// (no backup takes over) with nobody answering for the address. It is put
+// back and announced.
+TEST_F(SpeakerTest, AnAddressRemovedFromTheMasterIsPutBack) {
+  Lab lab(2);
+  auto n1 = Run(lab, 1, Inst(100));
+  auto n2 = Run(lab, 2, Inst(200));
+  ExpectMaster(lab, 2);
+  ASSERT_EQ(lab.node(2).Ip("addr del 192.0.2.200/24 dev eth0"), 0);
+  EXPECT_TRUE(
+      n2->WaitForLog("192.0.2.200/24 was removed from eth0 while "
+                     "master; adding it back",
+                     seconds(5)))
+      << n2->Log();
+  ExpectMaster(lab, 2);
+  // Its own removal when it stops being master is not "someone else's".
+  n2->process().Signal(SIGTERM);
+  ASSERT_TRUE(n2->process().Wait(seconds(10)).has_value());
+  EXPECT_EQ(n2->Count("adding it back"), 1) << n2->Log();
+  ExpectMaster(lab, 1);
+}
+
 TEST_F(SpeakerTest, InterfaceDownIsFaultAndUpRecovers) {
   Lab lab(2);
   auto n1 = Run(lab, 1, Inst(100));

@@ -799,9 +799,42 @@ void Speaker::OnAddress(int ifindex) {
       if ((m->itf == itf.get() || m->vmac == itf.get()) && !m->releasing) {
         m->instance->SourceAddressChanged();
         if (m->start_pending && m->io->SourceAddress()) StartPending(*m);
+        RestoreRemovedAddresses(*m, *itf);
       }
     }
   }
+}
+
+void Speaker::RestoreRemovedAddresses(Managed& m, const Interface& itf) {
+  // Only a master holds them, and only on the interface they live on.
+  if (m.instance->state() != State::kMaster) return;
+  const bool on_vmac = m.config->virtual_mac;
+  if ((on_vmac ? m.vmac : m.itf) != &itf) return;
+  const auto& present = itf.addresses[FamilyIndex(m.config->family)];
+  std::vector<IpPrefix> missing;
+  for (const auto& vip : m.config->virtual_addresses) {
+    if (std::none_of(present.begin(), present.end(),
+                     [&](const InterfaceAddress& a) {
+                       return a.prefix.address == vip.address;
+                     })) {
+      missing.push_back(vip);
+    }
+  }
+  if (missing.empty()) return;
+  // Removed by someone else (`ip addr del`, a network manager): the master
+  // would go on advertising, so no backup takes over, while nobody answers
+  // for the address. Put it back and tell the clients again.
+  for (const auto& vip : missing) {
+    Log(LogLevel::kWarn, "instance " + m.config->name + ": " + vip.ToString() +
+                             " was removed from " + itf.name +
+                             " while master; adding it back");
+    if (on_vmac) {
+      m.vmac_addresses->AddAddress(itf.name, vip);
+    } else {
+      addresses_->AddAddress(itf.name, vip);
+    }
+  }
+  m.io->Announce(missing);
 }
 
 void Speaker::RefreshAll() {

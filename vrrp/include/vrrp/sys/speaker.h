@@ -116,6 +116,8 @@ class Speaker {
   // virtual addresses (§6.4.2): any of them already on its interface are a
   // killed run's, and are removed.
   void RemoveLeftoverAddresses(const Managed& m);
+  // A master's virtual address removed from under it is added again.
+  void RestoreRemovedAddresses(Managed& m, const Interface& itf);
   void StartPending(Managed& m);
   // Shuts `m` down; once it has released its addresses, destroys it and
   // creates and starts `successor` (a reload's changed instance).
