@@ -148,9 +148,23 @@ class LoggingObserver : public vrrp::InstanceObserver {
     // default VRRPv2 against our v3 is the common one): said at warn once
     // per instance, peer and reason, so it is seen without --log.level
     // debug; then at debug like any other refused advertisement.
-    if (IsPeerMismatch(e) &&
+    //
+    // VRRPv3 counts an interval or address-list mismatch but still follows
+    // the advertisement (RFC 5798 §6.4.2, RFC 6527): not "dropped".
+    const bool followed = i.config().version == vrrp::Version::kV3 &&
+                          (e == vrrp::ReceiveError::kAdvInterval ||
+                           e == vrrp::ReceiveError::kAddressList);
+    const char* what = followed ? "mismatched" : "dropped";
+    if (IsPeerMismatch(e) && warned_.size() >= kMaxWarned && !capped_) {
+      capped_ = true;
+      spdlog::warn(
+          "{} peers with settings differing from ours were warned about; "
+          "further ones are logged at debug only (a flood of forged "
+          "sources?)",
+          kMaxWarned);
+    }
+    if (IsPeerMismatch(e) && warned_.size() < kMaxWarned &&
         warned_.emplace(i.name(), source.ToString(), e).second) {
-      if (warned_.size() > kMaxWarned) warned_.clear();
       std::string hint;
       if (e == vrrp::ReceiveError::kVersionMismatch) {
         hint = fmt::format(
@@ -159,12 +173,12 @@ class LoggingObserver : public vrrp::InstanceObserver {
             i.config().version == vrrp::Version::kV2 ? 2 : 3);
       }
       spdlog::warn(
-          "instance {}: dropped advertisement from {}: {}: the peer's "
-          "settings differ from ours{}; further ones are logged at debug",
-          i.name(), source.ToString(), ToString(e), hint);
+          "instance {}: {} advertisement from {}: {}: the peer's settings "
+          "differ from ours{}; further ones are logged at debug",
+          i.name(), what, source.ToString(), ToString(e), hint);
       return;
     }
-    spdlog::debug("instance {}: dropped advertisement from {}: {}", i.name(),
+    spdlog::debug("instance {}: {} advertisement from {}: {}", i.name(), what,
                   source.ToString(), ToString(e));
   }
   void OnAdvertTimerLateness(const vrrp::Instance& i,
@@ -194,8 +208,10 @@ class LoggingObserver : public vrrp::InstanceObserver {
         return false;
     }
   }
-  // Bounded: a flood of forged sources only makes the warnings repeat.
+  // Bounded: past this many (instance, peer, reason) triples, a flood of
+  // forged sources, new ones go to debug after one line saying so.
   static constexpr size_t kMaxWarned = 1024;
+  bool capped_ = false;
   std::set<std::tuple<std::string, std::string, vrrp::ReceiveError>> warned_;
 };
 

@@ -135,7 +135,10 @@ class FrrInterop : public ::testing::TestWithParam<Flavor> {
     }
   }
   static void ExpectNoComplaints(const VrrpDaemon& ours, const Frr& frr) {
-    EXPECT_EQ(ours.Count("dropped advertisement"), 0) << ours.Log();
+    EXPECT_EQ(ours.Count("dropped advertisement") +
+                  ours.Count("mismatched advertisement"),
+              0)
+        << ours.Log();
     EXPECT_EQ(frr.CountVrrpd("Datagram invalid"), 0) << frr.VrrpdLog();
   }
 };

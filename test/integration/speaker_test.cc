@@ -61,7 +61,10 @@ TEST_F(SpeakerTest, ElectsTheHigherPriority) {
   EXPECT_TRUE(
       n1->WaitForLog("vip1: Initialize -> Backup (startup)", seconds(5)));
   EXPECT_EQ(n1->Count("-> Master"), 0) << n1->Log();
-  EXPECT_EQ(n1->Count("dropped advertisement"), 0) << n1->Log();
+  EXPECT_EQ(n1->Count("dropped advertisement") +
+                n1->Count("mismatched advertisement"),
+            0)
+      << n1->Log();
 }
 
 TEST_F(SpeakerTest, CrashFailoverAndPreemptionOnReturn) {
@@ -290,6 +293,32 @@ TEST_F(SpeakerTest, AVersionMismatchIsWarnedOncePerPeer) {
       << n1->Log();
   EXPECT_EQ(n1->Count("settings differ"), 1) << n1->Log();
   EXPECT_EQ(n1->Count(" warning instance vip1: " + dropped), 1) << n1->Log();
+}
+
+// VRRPv3 counts an interval mismatch but follows the master (§6.4.2 learns
+// its interval): said as "mismatched", not "dropped", and n1 stays Backup.
+TEST_F(SpeakerTest, AnIntervalMismatchIsCountedButFollowed) {
+  Lab lab(2, /*with_client=*/false);
+  SpeakerInstance high = Inst(200);
+  high.interval = "200ms";
+  auto n2 = Run(lab, 2, high);
+  ASSERT_TRUE(n2->WaitForLog("Backup -> Master", seconds(5))) << n2->Log();
+  auto n1 = Run(lab, 1, Inst(100));
+  EXPECT_TRUE(n1->WaitForLog(
+      "mismatched advertisement from 192.0.2.12: advert-interval: the "
+      "peer's settings differ",
+      seconds(5)))
+      << n1->Log();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return n1->Count(
+                   "mismatched advertisement from 192.0.2.12: "
+                   "advert-interval") >= 2;
+      },
+      seconds(5)))
+      << n1->Log();
+  EXPECT_EQ(n1->Count("dropped advertisement"), 0) << n1->Log();
+  EXPECT_EQ(n1->Count("-> Master"), 0) << n1->Log();
 }
 
 TEST_F(SpeakerTest, ReloadKeepsUnchangedInstancesAndRejectsBadFiles) {
