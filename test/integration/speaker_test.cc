@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <functional>
 
 #include "integration/lab.h"
 #include "integration/vrrp_daemon.h"
@@ -29,6 +30,36 @@ class SpeakerTest : public ::testing::Test {
     SpeakerInstance i;
     i.priority = priority;
     return i;
+  }
+  static SpeakerInstance Inst6(int priority) {
+    SpeakerInstance i = Inst(priority);
+    i.name = "vip6";
+    i.vips = {std::string(kVip6) + "/64"};
+    return i;
+  }
+  // SIGKILL leaves the master's address on its interface. The restarted
+  // daemon starts as Backup and must not keep answering for it (two hosts
+  // with one address): it removes it, as Keepalived does at start.
+  void ExpectLeftoverRemovedAfterACrash(
+      const std::function<SpeakerInstance(int)>& inst, const std::string& vip,
+      const std::string& vip_prefix) {
+    Lab lab(2);
+    auto n1 = Run(lab, 1, inst(100));
+    auto n2 = Run(lab, 2, inst(200));
+    ExpectMaster(lab, 2, vip);
+    n2->process().KillGroup();
+    ASSERT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", vip); },
+                          seconds(5)));
+    ASSERT_TRUE(HasAddress(lab.node(2), "eth0", vip));
+    // The restarted daemon appends to the same log.
+    const int masters = n2->Count("-> Master");
+    n2 = Run(lab, 2, inst(50));
+    EXPECT_TRUE(n2->WaitForLog(
+        "removing " + vip_prefix + " left on eth0 by a previous run",
+        seconds(5)))
+        << n2->Log();
+    ExpectMaster(lab, 1, vip);
+    EXPECT_EQ(n2->Count("-> Master"), masters) << n2->Log();
   }
   // The VIP is on exactly node `n` (of `nodes`).
   static bool OnlyOn(const Lab& lab, int n, const std::string& vip = kVip) {
@@ -99,49 +130,12 @@ TEST_F(SpeakerTest, CrashFailoverAndPreemptionOnReturn) {
       n3->WaitForLog("Master -> Backup (higher-priority-master)", seconds(1)));
 }
 
-// SIGKILL leaves the master's address on its interface. The restarted
-// daemon starts as Backup and must not keep answering for it (two hosts
-// with one address): it removes it, as Keepalived does at start.
 TEST_F(SpeakerTest, ARestartAfterACrashRemovesTheLeftoverAddress) {
-  Lab lab(2);
-  auto n1 = Run(lab, 1, Inst(100));
-  auto n2 = Run(lab, 2, Inst(200));
-  ExpectMaster(lab, 2);
-  n2->process().KillGroup();
-  ASSERT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", kVip); },
-                        seconds(5)));
-  ASSERT_TRUE(HasAddress(lab.node(2), "eth0", kVip));
-  // The restarted daemon appends to the same log.
-  const int masters = n2->Count("-> Master");
-  n2 = Run(lab, 2, Inst(50));
-  EXPECT_TRUE(
-      n2->WaitForLog("removing 192.0.2.200/24 left on eth0 by a "
-                     "previous run",
-                     seconds(5)))
-      << n2->Log();
-  ExpectMaster(lab, 1);
-  EXPECT_EQ(n2->Count("-> Master"), masters) << n2->Log();
+  ExpectLeftoverRemovedAfterACrash(Inst, kVip, "192.0.2.200/24");
 }
 
 TEST_F(SpeakerTest, ARestartAfterACrashRemovesTheLeftoverIpv6Address) {
-  Lab lab(2);
-  auto v6 = [](int priority) {
-    SpeakerInstance i = Inst(priority);
-    i.vips = {"2001:db8::200/64"};
-    return i;
-  };
-  auto n1 = Run(lab, 1, v6(100));
-  auto n2 = Run(lab, 2, v6(200));
-  ExpectMaster(lab, 2, kVip6);
-  n2->process().KillGroup();
-  ASSERT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "eth0", kVip6); },
-                        seconds(5)));
-  ASSERT_TRUE(HasAddress(lab.node(2), "eth0", kVip6));
-  n2 = Run(lab, 2, v6(50));
-  EXPECT_TRUE(
-      n2->WaitForLog("removing 2001:db8::200/64 left on eth0", seconds(5)))
-      << n2->Log();
-  ExpectMaster(lab, 1, kVip6);
+  ExpectLeftoverRemovedAfterACrash(Inst6, kVip6, "2001:db8::200/64");
 }
 
 // A virtual address that is the host's own (a configuration mistake: it
@@ -215,15 +209,8 @@ TEST_F(SpeakerTest, PreemptDelayWaitsBeforeTakingOver) {
 
 TEST_F(SpeakerTest, Ipv6VirtualAddress) {
   Lab lab(2);
-  auto v6 = [](int prio) {
-    SpeakerInstance i;
-    i.name = "vip6";
-    i.priority = prio;
-    i.vips = {"2001:db8::200/64"};
-    return i;
-  };
-  auto n1 = Run(lab, 1, v6(100));
-  auto n2 = Run(lab, 2, v6(200));
+  auto n1 = Run(lab, 1, Inst6(100));
+  auto n2 = Run(lab, 2, Inst6(200));
   ExpectMaster(lab, 2, kVip6);
   n2->process().KillGroup();
   lab.CutLink(2);
