@@ -405,6 +405,24 @@ TEST_F(SpeakerTest, AnAddressRemovedFromTheMasterIsPutBack) {
   ExpectMaster(lab, 1);
 }
 
+// A typo in `interface:` is said in words, not only as a Fault; the
+// instance starts once the interface appears.
+TEST_F(SpeakerTest, AMissingInterfaceIsSaidAndAwaited) {
+  Lab lab(1, /*with_client=*/false);
+  SpeakerInstance i = Inst(100);
+  i.interface = "late0";
+  auto n1 = Run(lab, 1, i);
+  EXPECT_TRUE(n1->WaitForLog(
+      "interface late0 does not exist; the instance stays in Fault",
+      seconds(5)))
+      << n1->Log();
+  ASSERT_EQ(lab.node(1).Ip("link add late0 type veth peer name late1"), 0);
+  ASSERT_EQ(lab.node(1).Ip("addr add 198.51.100.1/24 dev late0"), 0);
+  ASSERT_EQ(lab.node(1).Ip("link set late1 up"), 0);
+  ASSERT_EQ(lab.node(1).Ip("link set late0 up"), 0);
+  EXPECT_TRUE(n1->WaitForLog("Fault -> Backup", seconds(5))) << n1->Log();
+}
+
 TEST_F(SpeakerTest, InterfaceDownIsFaultAndUpRecovers) {
   Lab lab(2);
   auto n1 = Run(lab, 1, Inst(100));

@@ -944,6 +944,13 @@ void Speaker::RemoveLeftoverAddresses(const Managed& m) {
 }
 
 void Speaker::StartInstance(Managed& m) {
+  if (m.itf->ifindex == 0) {
+    // Otherwise the only trace is "Initialize -> Fault (interface-down)".
+    Log(LogLevel::kWarn, "instance " + m.config->name + ": interface " +
+                             m.config->interface +
+                             " does not exist; the instance stays in Fault "
+                             "until it appears");
+  }
   RemoveLeftoverAddresses(m);
   ApplyTracking(m);
   m.link_up = m.itf->ifindex != 0 && m.itf->up;
