@@ -840,12 +840,13 @@ TEST(NetlinkTest, AddressManagerResolvesNamesOnEveryCall) {
   EXPECT_NE(IpAddrLine(lab.ns, "veth0", "203.0.113.10/24"), "");
 
   manager.AddAddress("nosuchif0", vip);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("nosuchif0 203.0.113.10/24: "));
+  EXPECT_THAT(errors[0], HasSubstr("No such device"));
+  // Removing from an interface that is gone is done: its addresses went
+  // with it (an interface deleted under a master is no I/O error).
   manager.RemoveAddress("nosuchif0", vip);
-  ASSERT_EQ(errors.size(), 2u);
-  for (const auto& e : errors) {
-    EXPECT_THAT(e, HasSubstr("nosuchif0 203.0.113.10/24: "));
-    EXPECT_THAT(e, HasSubstr("No such device"));
-  }
+  EXPECT_EQ(errors.size(), 1u);
 }
 
 // ---------------------------------------------------------------------------

@@ -883,10 +883,11 @@ namespace {
 // delete/re-create, and names can be reassigned. if_nametoindex() looks in
 // the calling thread's namespace, which must be the Netlink socket's.
 std::optional<int> ResolveIndex(const std::string& interface,
-                                std::string* error) {
+                                std::string* error, int* error_number) {
   const unsigned index = if_nametoindex(interface.c_str());
   if (index == 0) {
-    *error = "no interface \"" + interface + "\": " + ErrnoText(errno);
+    *error_number = errno;
+    *error = "no interface \"" + interface + "\": " + ErrnoText(*error_number);
     return std::nullopt;
   }
   return static_cast<int>(index);
@@ -897,7 +898,8 @@ std::optional<int> ResolveIndex(const std::string& interface,
 void NetlinkAddressManager::AddAddress(const std::string& interface,
                                        const IpPrefix& address) {
   std::string error;
-  if (auto index = ResolveIndex(interface, &error)) {
+  int error_number = 0;
+  if (auto index = ResolveIndex(interface, &error, &error_number)) {
     auto result = netlink_.AddAddress(*index, address);
     if (result.ok()) return;
     error = result.error();
@@ -908,7 +910,12 @@ void NetlinkAddressManager::AddAddress(const std::string& interface,
 void NetlinkAddressManager::RemoveAddress(const std::string& interface,
                                           const IpPrefix& address) {
   std::string error;
-  if (auto index = ResolveIndex(interface, &error)) {
+  int error_number = 0;
+  auto index = ResolveIndex(interface, &error, &error_number);
+  // The interface is gone, and its addresses went with it: what was asked
+  // is done (an interface deleted under a master is not an I/O error).
+  if (!index && error_number == ENODEV) return;
+  if (index) {
     auto result = netlink_.RemoveAddress(*index, address);
     if (result.ok()) return;
     error = result.error();
