@@ -142,19 +142,16 @@ class LoggingObserver : public vrrp::InstanceObserver {
                  ToString(t.to), ToString(t.reason), extra);
   }
   void OnReceiveError(const vrrp::Instance& i, vrrp::ReceiveError e,
-                      const vrrp::IpAddress& source) override {
+                      const vrrp::IpAddress& source,
+                      vrrp::ReceiveErrorAction action) override {
     // A peer on our VRID whose settings disagree with ours is a
     // misconfiguration that usually means two masters (Keepalived's
     // default VRRPv2 against our v3 is the common one): said at warn once
     // per instance, peer and reason, so it is seen without --log.level
     // debug; then at debug like any other refused advertisement.
-    //
-    // VRRPv3 counts an interval or address-list mismatch but still follows
-    // the advertisement (RFC 5798 §6.4.2, RFC 6527): not "dropped".
-    const bool followed = i.config().version == vrrp::Version::kV3 &&
-                          (e == vrrp::ReceiveError::kAdvInterval ||
-                           e == vrrp::ReceiveError::kAddressList);
-    const char* what = followed ? "mismatched" : "dropped";
+    const char* what = action == vrrp::ReceiveErrorAction::kFollowed
+                           ? "mismatched"
+                           : "dropped";
     if (IsPeerMismatch(e) && warned_.size() >= kMaxWarned && !capped_) {
       capped_ = true;
       spdlog::warn(
@@ -495,20 +492,24 @@ int Run(const Flags& flags) {
   };
   ReloadState reloads;
   std::function<void(const char*)> start_load;
-  auto apply = [&](std::shared_ptr<std::optional<vrrp::Config>> next,
-                   std::shared_ptr<std::string> errors) {
+  // What the worker hands to the loop.
+  struct Loaded {
+    std::optional<vrrp::Config> config;  // none: rejected
+    std::string errors;                  // one FILE:LINE:... per line
+  };
+  auto apply = [&](Loaded& loaded) {
     ReloadResult result = vrrp::Err(std::string("shutting down"));
     if (stopping) {
       // The speaker is releasing; nothing to apply.
-    } else if (!*next) {
+    } else if (!loaded.config) {
       spdlog::error("reload rejected; the running configuration stays");
-      result = vrrp::Err(*errors +
+      result = vrrp::Err(loaded.errors +
                          "reload rejected; the running configuration stays");
     } else {
-      auto s = speaker.Reload(**next);
-      remember(**next);
-      configure_notifications(**next);
-      next->reset();
+      auto s = speaker.Reload(*loaded.config);
+      remember(*loaded.config);
+      configure_notifications(*loaded.config);
+      loaded.config.reset();
       publish();
       malloc_trim(0);  // the parse's peak, as at start-up
       std::string msg = fmt::format(
@@ -518,13 +519,16 @@ int Run(const Flags& flags) {
       result = msg;
     }
     reloads.running = false;
-    for (auto& done : std::exchange(reloads.waiting, {})) done(result);
+    // Stopping, those waiting for the next load get "shutting down" too.
+    auto answered = std::exchange(reloads.waiting, {});
+    if (stopping) {
+      for (auto& done : std::exchange(reloads.next, {})) {
+        answered.push_back(std::move(done));
+      }
+    }
+    for (auto& done : answered) done(result);
     if (reloads.next.empty()) return;
     reloads.waiting = std::exchange(reloads.next, {});
-    if (stopping) {
-      for (auto& done : std::exchange(reloads.waiting, {})) done(result);
-      return;
-    }
     start_load(reloads.next_why.c_str());
   };
   start_load = [&](const char* why) {
@@ -538,13 +542,13 @@ int Run(const Flags& flags) {
       // (--vrrp.realtime-priority) and compete with it.
       sched_param normal{};
       pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
-      auto errors = std::make_shared<std::string>();
-      auto next = std::make_shared<std::optional<vrrp::Config>>(
-          Load(path, [&](const std::string& e) {
-            spdlog::error("reload rejected: {}", e);
-            *errors += e + "\n";
-          }));
-      loop.Post([&, next, errors] { apply(next, errors); });
+      // Shared: Post takes a copyable function.
+      auto loaded = std::make_shared<Loaded>();
+      loaded->config = Load(path, [&](const std::string& e) {
+        spdlog::error("reload rejected: {}", e);
+        loaded->errors += e + "\n";
+      });
+      loop.Post([&, loaded] { apply(*loaded); });
     });
   };
   // On the loop thread.

@@ -140,9 +140,10 @@ class Recorder : public PacketIo,
     Emit(line);
     transitions.insert({version_, t.from, t.to, t.reason});
   }
-  void OnReceiveError(const Instance&, ReceiveError e,
-                      const IpAddress&) override {
-    Emit("error " + std::string(ToString(e)));
+  void OnReceiveError(const Instance&, ReceiveError e, const IpAddress&,
+                      ReceiveErrorAction action) override {
+    Emit("error " + std::string(ToString(e)) +
+         (action == ReceiveErrorAction::kFollowed ? " followed" : ""));
   }
   void Emit(const std::string& what) {
     outputs.push_back(FormatDuration(scheduler_.Elapsed()) + " " + what);

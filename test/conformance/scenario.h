@@ -20,7 +20,8 @@
 //
 // Outputs: `send prio=N int=DUR`, `announce`, `add PREFIX`,
 // `remove PREFIX`, `transition FROM->TO REASON [silence=DUR]`,
-// `error REASON` (instance-level §7.1), `drop REASON` (decoder),
+// `error REASON [followed]` (instance-level §7.1; `followed`: counted but
+// the advertisement is still used), `drop REASON` (decoder),
 // `released` (hitless or strict shutdown finished).
 // Every output must be expected, in order; `config versions=2,3` runs the
 // file once per version with the same expectations.

@@ -217,9 +217,10 @@ void Instance::CountReceiveError(ReceiveError error) {
   ++stats_.receive_errors[static_cast<size_t>(error)];
 }
 
-void Instance::RecordError(ReceiveError error, const IpAddress& source) {
+void Instance::RecordError(ReceiveError error, const IpAddress& source,
+                           ReceiveErrorAction action) {
   CountReceiveError(error);
-  if (observer_) observer_->OnReceiveError(*this, error, source);
+  if (observer_) observer_->OnReceiveError(*this, error, source, action);
 }
 
 bool Instance::CheckAdvertisement(const DecodedAdvertisement& decoded,
@@ -267,14 +268,18 @@ bool Instance::CheckAdvertisement(const DecodedAdvertisement& decoded,
   } else if (adv.priority != 0 &&
              adv.max_adver_interval != config_->advert_interval) {
     // RFC 6527 counts it; RFC 5798 §6.4.2 has the backup learn it anyway.
-    RecordError(ReceiveError::kAdvInterval, source);
+    RecordError(ReceiveError::kAdvInterval, source,
+                ReceiveErrorAction::kFollowed);
   }
   if (adv.addresses.size() != expected_addresses_.size() ||
       !std::is_permutation(adv.addresses.begin(), adv.addresses.end(),
                            expected_addresses_.begin())) {
-    RecordError(ReceiveError::kAddressList, source);
     // v3 only logs; v2 drops unless the sender is the owner (RFC 3768 §7.1).
-    if (config_->version == Version::kV2 && adv.priority != 255) return false;
+    const bool drop = config_->version == Version::kV2 && adv.priority != 255;
+    RecordError(
+        ReceiveError::kAddressList, source,
+        drop ? ReceiveErrorAction::kDropped : ReceiveErrorAction::kFollowed);
+    if (drop) return false;
   }
   return true;
 }

@@ -235,8 +235,9 @@ class ObserverFanout : public vrrp::InstanceObserver {
     for (auto* o : to_) o->OnAdvertTimerLateness(i, d);
   }
   void OnReceiveError(const vrrp::Instance& i, vrrp::ReceiveError e,
-                      const vrrp::IpAddress& s) override {
-    for (auto* o : to_) o->OnReceiveError(i, e, s);
+                      const vrrp::IpAddress& s,
+                      vrrp::ReceiveErrorAction action) override {
+    for (auto* o : to_) o->OnReceiveError(i, e, s, action);
   }
 
  private:

@@ -111,6 +111,12 @@ struct InstanceStatus {
 
 class Instance;
 
+// What became of an advertisement that failed an instance-level check:
+// dropped, or counted and still followed (a VRRPv3 interval or address-list
+// difference, RFC 5798 §6.4.2 and §7.1, RFC 6527; a VRRPv2 owner's address
+// list, RFC 3768 §7.1).
+enum class ReceiveErrorAction : uint8_t { kDropped, kFollowed };
+
 class InstanceObserver {
  public:
   virtual ~InstanceObserver() = default;
@@ -119,10 +125,12 @@ class InstanceObserver {
   // How late the Adver_Timer fired (timer-lateness metric).
   virtual void OnAdvertTimerLateness(const Instance& /*instance*/,
                                      Duration /*lateness*/) {}
-  // An advertisement failed an instance-level §7.1 check.
+  // An advertisement failed an instance-level §7.1 check; `action` says
+  // whether it was dropped or, counted, still followed.
   virtual void OnReceiveError(const Instance& /*instance*/,
                               ReceiveError /*error*/,
-                              const IpAddress& /*source*/) {}
+                              const IpAddress& /*source*/,
+                              ReceiveErrorAction /*action*/) {}
 };
 
 // Skew_Time and Master_Down_Interval (§6.1), exact to the nanosecond.
@@ -219,7 +227,8 @@ class Instance {
   void StartFromInitialize(TransitionReason reason);
   bool CheckAdvertisement(const DecodedAdvertisement& decoded,
                           const IpAddress& source);
-  void RecordError(ReceiveError error, const IpAddress& source);
+  void RecordError(ReceiveError error, const IpAddress& source,
+                   ReceiveErrorAction action = ReceiveErrorAction::kDropped);
   void RecordPeer(const DecodedAdvertisement& decoded, const IpAddress& source);
   bool PreemptAllowed(TimePoint now);
 

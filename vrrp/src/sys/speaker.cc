@@ -339,31 +339,35 @@ Speaker::Interface& Speaker::GetInterface(const std::string& name) {
   return ref;
 }
 
+void Speaker::DropSockets(Interface& itf) {
+  for (auto& s : itf.sockets) {
+    if (s) loop_.UnwatchFd(s->fd());
+    s.reset();
+  }
+  itf.announcer.reset();
+}
+
+void Speaker::MarkGone(Interface& itf) {
+  DropSockets(itf);
+  itf.ifindex = 0;
+  itf.up = false;
+  itf.admin_up = false;
+  itf.addresses[0].clear();
+  itf.addresses[1].clear();
+}
+
 void Speaker::RefreshInterface(Interface& itf) {
   auto info = netlink_->GetInterface(itf.name);
   if (!info.ok()) {
     if (itf.ifindex != 0) {
       Log(LogLevel::kWarn, "interface " + itf.name + " is gone");
     }
-    for (auto& s : itf.sockets) {
-      if (s) loop_.UnwatchFd(s->fd());
-      s.reset();
-    }
-    itf.announcer.reset();
-    itf.ifindex = 0;
-    itf.up = false;
-    itf.admin_up = false;
-    itf.addresses[0].clear();
-    itf.addresses[1].clear();
+    MarkGone(itf);
     return;
   }
   if (info->index != itf.ifindex) {
     // New, or re-created under another index: every socket is stale.
-    for (auto& s : itf.sockets) {
-      if (s) loop_.UnwatchFd(s->fd());
-      s.reset();
-    }
-    itf.announcer.reset();
+    DropSockets(itf);
     itf.ifindex = info->index;
   }
   itf.mac = info->mac;
@@ -686,13 +690,17 @@ void Speaker::AdoptVmacAddresses(Managed& m, const InterfaceInfo& vmac,
                                    [&](const InterfaceAddress& a) {
                                      return a.prefix.address == vip.address;
                                    });
-    if (!there) continue;
-    Log(LogLevel::kInfo, "instance " + m.config->name + ": removing " +
-                             vip.ToString() + " left on " + vmac.name +
-                             " by a previous run");
-    auto r = netlink_->RemoveAddress(vmac.index, vip);
-    if (!r.ok()) Log(LogLevel::kError, r.error());
+    if (there) RemoveLeftover(*m.config, vmac.index, vmac.name, vip);
   }
+}
+
+void Speaker::RemoveLeftover(const InstanceConfig& config, int ifindex,
+                             const std::string& ifname, const IpPrefix& vip) {
+  Log(LogLevel::kInfo, "instance " + config.name + ": removing " +
+                           vip.ToString() + " left on " + ifname +
+                           " by a previous run");
+  auto r = netlink_->RemoveAddress(ifindex, vip);
+  if (!r.ok()) Log(LogLevel::kError, r.error());
 }
 
 void Speaker::DropVmac(const InstanceConfig& config) {
@@ -755,15 +763,8 @@ void Speaker::ForgetVmacInterface(const std::string& name) {
   // Forget it as ours, so the name can be an instance's interface later
   // (an instance that wants it as a macvlan marks it again), and so that
   // its deletion, which we asked for, is not reported as an interface gone.
-  Interface& itf = *it->second;
-  for (auto& s : itf.sockets) {
-    if (s) loop_.UnwatchFd(s->fd());
-    s.reset();
-  }
-  itf.announcer.reset();
-  itf.vmac = false;
-  itf.ifindex = 0;
-  itf.up = itf.admin_up = false;
+  MarkGone(*it->second);
+  it->second->vmac = false;
 }
 
 void Speaker::DeleteAllVmacs() {
@@ -890,31 +891,46 @@ void Speaker::RemoveLeftoverAddresses(const Managed& m) {
   const InstanceConfig& config = *m.config;
   // The owner's addresses are its own; a macvlan's are AdoptVmacAddresses'.
   if (config.is_owner() || config.virtual_mac || m.itf->ifindex == 0) return;
-  auto present = netlink_->ListAddresses(m.itf->ifindex, config.family);
-  if (!present.ok()) return;
+  // The interface's addresses as last read: no netlink dump per instance
+  // at start-up. That may predate a removal whose event is still queued (a
+  // re-created instance's predecessor just let go), so when one of ours
+  // seems to be there, read them again before believing it.
+  std::vector<InterfaceAddress>& present =
+      m.itf->addresses[FamilyIndex(config.family)];
+  auto is_ours = [&](const InterfaceAddress& a) {
+    return std::any_of(
+        config.virtual_addresses.begin(), config.virtual_addresses.end(),
+        [&](const IpPrefix& vip) { return vip.address == a.prefix.address; });
+  };
+  if (std::none_of(present.begin(), present.end(), is_ours)) return;
+  auto fresh = netlink_->ListAddresses(m.itf->ifindex, config.family);
+  if (!fresh.ok()) return;
+  present = std::move(fresh.value());
   // The host's own address is never a leftover, even when (wrongly) listed
   // as a virtual one: IPv4's first primary address (the one we would send
   // from); an IPv6 address not added the way we add ours (nodad), or the
   // only one of its prefix (ours share the prefix of the host's address;
   // a host's own may be nodad too, as in our labs).
   auto own_v4 =
-      std::find_if(present->begin(), present->end(),
+      std::find_if(present.begin(), present.end(),
                    [](const InterfaceAddress& a) { return !a.secondary; });
   for (const auto& vip : config.virtual_addresses) {
-    auto found = std::find_if(present->begin(), present->end(),
+    auto found = std::find_if(present.begin(), present.end(),
                               [&](const InterfaceAddress& a) {
                                 return a.prefix.address == vip.address;
                               });
-    if (found == present->end()) continue;
-    const bool alone_in_prefix = std::none_of(
-        present->begin(), present->end(), [&](const InterfaceAddress& a) {
-          return &a != &*found && a.scope == found->scope &&
-                 SamePrefix(a.prefix.address, found->prefix.address,
-                            found->prefix.prefix_length);
-        });
+    if (found == present.end()) continue;
+    auto alone_in_prefix = [&] {
+      return std::none_of(
+          present.begin(), present.end(), [&](const InterfaceAddress& a) {
+            return &a != &*found && a.scope == found->scope &&
+                   SamePrefix(a.prefix.address, found->prefix.address,
+                              found->prefix.prefix_length);
+          });
+    };
     const bool hosts_own = config.family == Family::kIpv4
                                ? found == own_v4
-                               : !found->nodad || alone_in_prefix;
+                               : !found->nodad || alone_in_prefix();
     if (hosts_own) {
       Log(LogLevel::kWarn,
           "instance " + config.name + ": " + vip.ToString() +
@@ -934,12 +950,7 @@ void Speaker::RemoveLeftoverAddresses(const Managed& m) {
                            other->config->virtual_addresses.end(),
                            vip) != other->config->virtual_addresses.end();
         });
-    if (in_use) continue;
-    Log(LogLevel::kInfo, "instance " + config.name + ": removing " +
-                             vip.ToString() + " left on " + config.interface +
-                             " by a previous run");
-    auto r = netlink_->RemoveAddress(m.itf->ifindex, vip);
-    if (!r.ok()) Log(LogLevel::kError, r.error());
+    if (!in_use) RemoveLeftover(config, m.itf->ifindex, config.interface, vip);
   }
 }
 
@@ -1048,24 +1059,22 @@ ReloadSummary Speaker::Reload(const Config& config) {
       ApplyTracking(*m);
       continue;
     }
-    if (m->config->UpdatableInPlaceTo(next)) {
-      auto updated = std::make_shared<const InstanceConfig>(next);
-      if (m->instance->UpdateSettings(updated)) {
-        ++summary.kept;
-        Log(LogLevel::kInfo,
-            "reload: instance " + next.name + " keeps its state; priority " +
-                std::to_string(m->config->priority) + " -> " +
-                std::to_string(next.priority) + ", preempt " +
-                (next.preempt ? "on" : "off") + ", preempt_delay " +
-                std::to_string(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                        next.preempt_delay)
-                        .count()) +
-                "ms");
-        m->config = std::move(updated);
-        ApplyTracking(*m);
-        continue;
-      }
+    if (auto updated = std::make_shared<const InstanceConfig>(next);
+        m->instance->UpdateSettings(updated)) {
+      ++summary.kept;
+      Log(LogLevel::kInfo,
+          "reload: instance " + next.name + " keeps its state; priority " +
+              std::to_string(m->config->priority) + " -> " +
+              std::to_string(next.priority) + ", preempt " +
+              (next.preempt ? "on" : "off") + ", preempt_delay " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      next.preempt_delay)
+                      .count()) +
+              "ms");
+      m->config = std::move(updated);
+      ApplyTracking(*m);
+      continue;
     }
     ++summary.recreated;
     Log(LogLevel::kInfo, "reload: re-creating changed instance " + next.name);

@@ -93,6 +93,10 @@ class Speaker {
  private:
   Interface& GetInterface(const std::string& name);
   void RefreshInterface(Interface& itf);
+  // Unwatches and closes its sockets and drops its announcer.
+  void DropSockets(Interface& itf);
+  // As when it does not exist: no sockets, no index, no addresses.
+  void MarkGone(Interface& itf);
   void EnsureSocket(Interface& itf, Family family);
   void OnReadable(Interface& itf, Family family);
   void OnLink(const InterfaceInfo& info);
@@ -116,6 +120,9 @@ class Speaker {
   // virtual addresses (§6.4.2): any of them already on its interface are a
   // killed run's, and are removed.
   void RemoveLeftoverAddresses(const Managed& m);
+  // Logs and removes one virtual address a killed run left on `ifname`.
+  void RemoveLeftover(const InstanceConfig& config, int ifindex,
+                      const std::string& ifname, const IpPrefix& vip);
   // A master's virtual address removed from under it is added again.
   void RestoreRemovedAddresses(Managed& m, const Interface& itf);
   void StartPending(Managed& m);
