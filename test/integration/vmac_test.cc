@@ -323,8 +323,10 @@ TEST_F(VirtualMacTest,
             std::string::npos);
 
   // vip1 changes (re-created: it adopts its own macvlan), vip2 goes. The
-  // interval, as a priority alone would be taken in place.
-  a.interval = "200ms";
+  // version, as anything short of another virtual router, owner status or
+  // virtual MAC is taken in place.
+  a.version = 2;
+  a.interval = "1s";
   n1->WriteConfig(SpeakerConfig({a}));
   n1->process().Signal(SIGHUP);
   ASSERT_TRUE(
@@ -351,8 +353,9 @@ TEST_F(VirtualMacTest,
   ASSERT_TRUE(
       n1->WaitForLog("0 kept, 0 added, 1 re-created, 0 removed", seconds(5)))
       << n1->Log();
+  // VRRPv2 at 1 s: about 2 s of hitless release, then Master_Down_Interval.
   EXPECT_TRUE(WaitUntil([&] { return HasAddress(lab.node(1), "vm-a", kVip); },
-                        seconds(5)))
+                        seconds(10)))
       << n1->Log();
   EXPECT_FALSE(HasLink(lab.node(1), kVmac));
   EXPECT_NE(LinkDetails(lab.node(1), "vm-a").find(kMac), std::string::npos);

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
 #include "fakes/fake_scheduler.h"
 #include "fakes/fake_wire.h"
 
@@ -142,19 +145,19 @@ TEST(Instance, ReloadedPriorityIsTakenInPlace) {
   ASSERT_EQ(i.state(), State::kMaster);
   ASSERT_EQ(h.sent.back().priority, 200);
 
-  // Anything else is refused and changes nothing.
+  // Another virtual router is refused and changes nothing.
   auto moved = std::make_shared<InstanceConfig>(cfg);
   moved->priority = 50;
   moved->vrid = 6;
-  EXPECT_FALSE(i.UpdateSettings(moved));
+  EXPECT_FALSE(i.Reconfigure(moved));
   auto owner = std::make_shared<InstanceConfig>(cfg);
   owner->priority = 255;
-  EXPECT_FALSE(i.UpdateSettings(owner));
+  EXPECT_FALSE(i.Reconfigure(owner));
   EXPECT_EQ(i.Status().effective_priority, 200);
 
   auto lower = std::make_shared<InstanceConfig>(cfg);
   lower->priority = 50;
-  ASSERT_TRUE(i.UpdateSettings(lower));
+  ASSERT_TRUE(i.Reconfigure(lower));
   EXPECT_EQ(i.state(), State::kMaster);
   EXPECT_EQ(i.Status().base_priority, 50);
   const size_t sent = h.sent.size();
@@ -173,24 +176,39 @@ TEST(Instance, ReloadedPriorityIsTakenInPlace) {
             TransitionReason::kHigherPriorityMaster);
 }
 
-TEST(InstanceConfig, OnlyPriorityAndPreemptionAreUpdatableInPlace) {
+TEST(InstanceConfig, OnlyAnotherRouterOwnerOrVirtualMacIsRecreated) {
   auto cfg = Cfg();
   cfg.priority = 100;
   auto next = cfg;
-  EXPECT_TRUE(cfg.UpdatableInPlaceTo(next));
+  EXPECT_FALSE(cfg.RecreatedBy(next));
   next.priority = 150;
   next.preempt = false;
   next.preempt_delay = seconds(30);
-  EXPECT_TRUE(cfg.UpdatableInPlaceTo(next));
   next.advert_interval = Centiseconds(200);
-  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
-  next = cfg;
   next.virtual_addresses.push_back(*IpPrefix::Parse("198.51.100.6/24"));
-  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
+  next.accept = true;
+  next.checksum_form = ChecksumForm::kWithoutPseudoHeader;
+  next.shutdown_mode = ShutdownMode::kStrict;
+  EXPECT_FALSE(cfg.RecreatedBy(next));
+  for (auto change : std::vector<std::function<void(InstanceConfig&)>>{
+           [](InstanceConfig& c) { c.interface = "eth9"; },
+           [](InstanceConfig& c) { c.vrid = 9; },
+           [](InstanceConfig& c) { c.version = Version::kV2; },
+           [](InstanceConfig& c) { c.family = Family::kIpv6; },
+           [](InstanceConfig& c) { c.name = "other"; },
+           [](InstanceConfig& c) {
+             c.virtual_mac = true;
+             c.virtual_mac_interface = "vrrp.5";
+           },
+       }) {
+    next = cfg;
+    change(next);
+    EXPECT_TRUE(cfg.RecreatedBy(next));
+  }
   next = cfg;
   next.priority = 255;  // becoming the address owner
-  EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
-  EXPECT_FALSE(next.UpdatableInPlaceTo(cfg));
+  EXPECT_TRUE(cfg.RecreatedBy(next));
+  EXPECT_TRUE(next.RecreatedBy(cfg));
 }
 
 // The exporter refills one status in place every publish: nothing of what

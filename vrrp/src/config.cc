@@ -67,13 +67,12 @@ bool InstanceConfig::SameSettings(const InstanceConfig& o) const {
          virtual_mac_interface == o.virtual_mac_interface;
 }
 
-bool InstanceConfig::UpdatableInPlaceTo(const InstanceConfig& next) const {
-  if (is_owner() || next.is_owner()) return false;
-  InstanceConfig same = next;
-  same.priority = priority;
-  same.preempt = preempt;
-  same.preempt_delay = preempt_delay;
-  return SameSettings(same);
+bool InstanceConfig::RecreatedBy(const InstanceConfig& next) const {
+  return name != next.name || interface != next.interface ||
+         vrid != next.vrid || version != next.version ||
+         family != next.family || is_owner() != next.is_owner() ||
+         virtual_mac != next.virtual_mac ||
+         virtual_mac_interface != next.virtual_mac_interface;
 }
 
 }  // namespace vrrp

@@ -21,50 +21,6 @@ constexpr Duration kReleaseGrace = std::chrono::milliseconds(20);
 
 }  // namespace
 
-std::string_view ToString(State state) {
-  switch (state) {
-    case State::kInitialize:
-      return "Initialize";
-    case State::kBackup:
-      return "Backup";
-    case State::kMaster:
-      return "Master";
-    case State::kFault:
-      return "Fault";
-  }
-  return "?";
-}
-
-std::string_view ToString(TransitionReason reason) {
-  switch (reason) {
-    case TransitionReason::kStartup:
-      return "startup";
-    case TransitionReason::kMasterDownTimer:
-      return "master-down-timer";
-    case TransitionReason::kPriorityZeroReceived:
-      return "priority-zero-received";
-    case TransitionReason::kLowerPriorityMaster:
-      return "lower-priority-master";
-    case TransitionReason::kHigherPriorityMaster:
-      return "higher-priority-master";
-    case TransitionReason::kTracker:
-      return "tracker";
-    case TransitionReason::kInterfaceDown:
-      return "interface-down";
-    case TransitionReason::kInterfaceUp:
-      return "interface-up";
-    case TransitionReason::kNoSourceAddress:
-      return "no-source-address";
-    case TransitionReason::kSourceAddress:
-      return "source-address";
-    case TransitionReason::kShutdown:
-      return "shutdown";
-    case TransitionReason::kSyncGroup:
-      return "sync-group";
-  }
-  return "?";
-}
-
 Duration SkewTime(uint8_t priority, Duration master_adver_interval) {
   // §6.1: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256.
   return master_adver_interval * (256 - priority) / 256;
@@ -91,12 +47,19 @@ Instance::Instance(std::shared_ptr<const InstanceConfig> config,
       master_adver_interval_(config_->advert_interval) {
   adver_timer_ = scheduler_.CreateTimer([this] { OnAdverTimer(); });
   master_down_timer_ = scheduler_.CreateTimer([this] { OnMasterDownTimer(); });
+  BuildAdvertisement();
+}
+
+void Instance::BuildAdvertisement() {
   advert_.version = config_->version;
   advert_.vrid = config_->vrid;
   advert_.max_adver_interval = config_->advert_interval;
+  advert_.addresses.clear();
   for (const auto& vip : config_->virtual_addresses) {
     advert_.addresses.push_back(vip.address);
   }
+  advert_.auth_type = AuthType::kNone;
+  advert_.auth_data = {};
   if (config_->version == Version::kV2) {
     advert_.auth_type = config_->auth_type;
     if (config_->auth_type == AuthType::kSimplePassword) {
@@ -511,12 +474,62 @@ void Instance::SourceAddressChanged() {
 
 void Instance::SetPriorityDelta(int delta) { priority_delta_ = delta; }
 
-bool Instance::UpdateSettings(std::shared_ptr<const InstanceConfig> next) {
-  if (!next || !config_->UpdatableInPlaceTo(*next)) return false;
-  // Read where they are used (effective_priority(), PreemptAllowed()), so
-  // the new values apply from the next advertisement sent or heard.
+bool Instance::Reconfigure(std::shared_ptr<const InstanceConfig> next) {
+  if (!next || config_->RecreatedBy(*next)) return false;
+  std::shared_ptr<const InstanceConfig> before = std::move(config_);
   config_ = std::move(next);
+  BuildAdvertisement();
+  ChangeAddresses(before->virtual_addresses);
+  ChangeInterval(before->advert_interval);
+  SourceAddressChanged();  // a new unicast source, or none
   return true;
+}
+
+void Instance::ChangeAddresses(const std::vector<IpPrefix>& before) {
+  if (!vips_installed_) return;
+  auto in = [](const std::vector<IpPrefix>& list, const IpPrefix& p) {
+    return std::find(list.begin(), list.end(), p) != list.end();
+  };
+  for (const auto& old : before) {
+    if (!in(config_->virtual_addresses, old)) {
+      addresses_.RemoveAddress(config_->interface, old);
+    }
+  }
+  std::vector<IpPrefix> added;
+  for (const auto& vip : config_->virtual_addresses) {
+    if (!in(before, vip)) added.push_back(vip);
+  }
+  if (added.empty()) return;
+  for (const auto& vip : added) addresses_.AddAddress(config_->interface, vip);
+  // Only the new ones: the clients of the others already point at us.
+  if (state_ == State::kMaster) {
+    io_.Announce(added);
+    ++stats_.announcements;
+  }
+}
+
+void Instance::ChangeInterval(Centiseconds before) {
+  if (config_->advert_interval == before) return;
+  const TimePoint now = scheduler_.Now();
+  if (state_ == State::kMaster) {
+    // A VRRPv3 backup learns the interval from our advertisements (§6.4.2);
+    // waiting out a longer one before telling it could outlast its
+    // Master_Down_Interval. So the first one carrying it goes now.
+    SendAdvertisement(effective_priority());
+    adver_deadline_ = now + config_->advert_interval;
+    adver_timer_->ArmAt(adver_deadline_);
+    return;
+  }
+  if (state_ != State::kBackup) {
+    master_adver_interval_ = config_->advert_interval;
+    return;
+  }
+  // A VRRPv3 backup that heard a master keeps the interval it learned (the
+  // master's, §6.4.2); otherwise the timer is our own.
+  if (config_->version == Version::kV3 && have_master_advert_) return;
+  master_adver_interval_ = config_->advert_interval;
+  ArmMasterDownTimer(
+      MasterDownInterval(effective_priority(), master_adver_interval_));
 }
 
 void Instance::UpdateFault(uint8_t cause, bool set, TransitionReason set_reason,

@@ -132,13 +132,12 @@ struct InstanceConfig {
   // Configuration equality ignoring where it was written; a reload keeps the
   // state of instances whose configuration is unchanged.
   bool SameSettings(const InstanceConfig& other) const;
-  // True when `next` differs from this only in what a running instance can
-  // take on the spot: its priority, preempt and preempt_delay. Changing
-  // those re-creates nothing (no Initialize, no address flap): the next
-  // advertisement carries the new priority and the §6.4.2/§6.4.3 rules do
-  // the rest, as a tracker's weight does. Not to or from 255: the address
-  // owner has its own rules (§6.4.1 start as Master, §6.4.3 accept).
-  bool UpdatableInPlaceTo(const InstanceConfig& next) const;
+  // True when a reload to `next` needs a new instance: another virtual
+  // router (interface, VRID, family, version), the address owner's own
+  // rules (§6.4.1 start as Master, §6.4.3) gained or lost, or the
+  // addresses moving to or from a virtual-MAC macvlan. Anything else is
+  // applied to the running instance (Instance::Reconfigure).
+  bool RecreatedBy(const InstanceConfig& next) const;
 };
 
 // Something legal but probably not what was meant ("FILE:LINE:COLUMN:

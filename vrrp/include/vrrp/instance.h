@@ -20,94 +20,10 @@
 #include "vrrp/packet.h"
 #include "vrrp/packet_io.h"
 #include "vrrp/scheduler.h"
+#include "vrrp/snapshot.h"
 #include "vrrp/time.h"
 
 namespace vrrp {
-
-// Numbered as Keepalived and keepalived-exporter do (INIT=0 BACKUP=1
-// MASTER=2 FAULT=3), so the exporter can publish the value as it is.
-enum class State : uint8_t {
-  kInitialize = 0,
-  kBackup = 1,
-  kMaster = 2,
-  kFault = 3
-};
-
-enum class TransitionReason : uint8_t {
-  kStartup,          // §6.4.1: Initialize -> Backup, or -> Master as owner
-  kMasterDownTimer,  // §6.4.2: the master went silent
-  kPriorityZeroReceived,  // §6.4.2: the master left gracefully (after
-                          // Skew_Time)
-  kLowerPriorityMaster,   // §6.4.2: preempted a lower-priority master
-  kHigherPriorityMaster,  // §6.4.3: preempted by a higher priority (or address)
-  kTracker,               // a tracker demanded Fault, or stopped demanding it
-  kInterfaceDown,
-  kInterfaceUp,
-  kNoSourceAddress,  // no primary / link-local / unicast source address
-  kSourceAddress,    // the source address came back
-  kShutdown,         // §6.4.2 / §6.4.3 Shutdown event
-  kSyncGroup,        // another member of its sync group entered / left Fault
-};
-
-std::string_view ToString(State state);
-std::string_view ToString(TransitionReason reason);
-
-struct Transition {
-  State from = State::kInitialize;
-  State to = State::kInitialize;
-  TransitionReason reason = TransitionReason::kStartup;
-  TimePoint at{};
-  // Backup -> Master only: time since the last advertisement heard from the
-  // previous master (its priority-0 one, on a graceful handover).
-  std::optional<Duration> master_silence;
-};
-
-// The most a peer's last advertisement told us.
-struct PeerInfo {
-  uint8_t priority = 0;
-  Centiseconds advert_interval{0};
-  ChecksumForm checksum_form = ChecksumForm::kWithPseudoHeader;
-  TimePoint last_seen{};
-  uint64_t advertisements = 0;
-};
-
-struct InstanceStats {
-  uint64_t advertisements_sent = 0;
-  uint64_t advertisements_received = 0;  // accepted by the §7.1 checks
-  uint64_t priority_zero_sent = 0;
-  uint64_t priority_zero_received = 0;
-  uint64_t become_master = 0;  // vrrpv3StatisticsMasterTransitions
-  uint64_t release_master = 0;
-  uint64_t announcements = 0;  // Announce() calls (each covers every VIP)
-  std::array<uint64_t, kReceiveErrorCount> receive_errors{};
-  uint64_t received_with_pseudo_header = 0;
-  uint64_t received_without_pseudo_header = 0;
-  Duration max_advert_timer_lateness{0};
-
-  uint64_t errors(ReceiveError e) const {
-    return receive_errors[static_cast<size_t>(e)];
-  }
-};
-
-// A consistent copy of everything the exporter shows about an instance.
-struct InstanceStatus {
-  std::string name;
-  State state = State::kInitialize;
-  uint8_t base_priority = 0;
-  uint8_t effective_priority = 0;
-  std::optional<IpAddress> master_address;  // ourselves when Master
-  uint8_t master_priority = 0;
-  Centiseconds advert_interval{0};         // configured
-  Centiseconds master_advert_interval{0};  // learned (§6.1)
-  Duration skew_time{0};
-  Duration master_down_interval{0};
-  bool releasing = false;  // hitless shutdown: VIPs still held after prio 0
-  bool tracker_fault = false;
-  bool link_up = true;
-  std::optional<Transition> last_transition;
-  InstanceStats stats;
-  std::map<IpAddress, PeerInfo> peers;
-};
 
 class Instance;
 
@@ -178,10 +94,22 @@ class Instance {
   // Sum of the weights of failing/succeeding trackers; effective priority is
   // base + delta clamped to 1..254 (the owner stays 255).
   void SetPriorityDelta(int delta);
-  // A reload's new priority, preempt or preempt_delay, taken at once and
-  // kept from here on (InstanceConfig::UpdatableInPlaceTo). False, and
-  // nothing changes, for anything else: the caller re-creates the instance.
-  bool UpdateSettings(std::shared_ptr<const InstanceConfig> next);
+  // A reload's new settings for the same virtual router, taken at once
+  // with no transition. False, and nothing changes, when
+  // InstanceConfig::RecreatedBy says it needs a new instance.
+  // - priority, preempt, preempt_delay, accept, shutdown mode: read where
+  //   they are used, from the next advertisement sent or heard;
+  // - virtual addresses: while they are installed (Master, or a hitless
+  //   release) the new ones are added and announced, alone, and the dropped
+  //   ones removed; the advertisement carries the new list;
+  // - advertisement interval: a master advertises at once with it, so that
+  //   VRRPv3 backups learn it (§6.4.2) before they could time out, and
+  //   keeps that cadence; a backup takes it where it is its own timer
+  //   (VRRPv2, or no master heard yet) and re-arms Master_Down_Timer;
+  // - VRRPv2 authentication: the next advertisement carries it.
+  // The caller reconfigures the port (unicast peers, checksum form,
+  // announcements) first, then calls this, which re-reads the source.
+  bool Reconfigure(std::shared_ptr<const InstanceConfig> next);
   // Re-reads PacketIo::SourceAddress() (address added or removed).
   void SourceAddressChanged();
 
@@ -230,6 +158,10 @@ class Instance {
   void RecordError(ReceiveError error, const IpAddress& source,
                    ReceiveErrorAction action = ReceiveErrorAction::kDropped);
   void RecordPeer(const DecodedAdvertisement& decoded, const IpAddress& source);
+  // advert_ and expected_addresses_ from config_.
+  void BuildAdvertisement();
+  void ChangeAddresses(const std::vector<IpPrefix>& before);
+  void ChangeInterval(Centiseconds before);
   bool PreemptAllowed(TimePoint now);
 
   // Immutable and shared (issue 3: one configuration copy per instance,

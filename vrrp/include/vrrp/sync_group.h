@@ -33,25 +33,9 @@
 #include "vrrp/config.h"
 #include "vrrp/instance.h"
 #include "vrrp/scheduler.h"
+#include "vrrp/snapshot.h"
 
 namespace vrrp {
-
-struct GroupTransition {
-  State from = State::kInitialize;
-  State to = State::kInitialize;
-  // What set it off: "<member>: <instance reason>".
-  std::string reason;
-  TimePoint at{};
-};
-
-struct SyncGroupStatus {
-  std::string name;
-  State state = State::kInitialize;
-  std::vector<std::string> members;
-  // Members with a fault of their own, holding the others in Fault.
-  std::vector<std::string> faulted_members;
-  uint64_t transitions = 0;
-};
 
 class SyncGroups : public InstanceObserver {
  public:

@@ -205,4 +205,14 @@ struct TrackedStatus {
 };
 TrackEffect CombineTracks(std::span<const TrackInput> inputs);
 
+// What trackers say about an instance's track: list (sys::TrackerManager in
+// the daemon; a fake in tests), for the Router.
+class TrackingSource {
+ public:
+  virtual ~TrackingSource() = default;
+  virtual TrackEffect Evaluate(const std::vector<TrackRef>& track) const = 0;
+  virtual std::vector<TrackedStatus> Explain(
+      const std::vector<TrackRef>& track) const = 0;
+};
+
 }  // namespace vrrp

@@ -1,8 +1,8 @@
 #include "vrrp/sys/tracker_manager.h"
 
+#include "vrrp/log.h"
 #include "vrrp/sys/checkers.h"
 #include "vrrp/sys/script_security.h"
-#include "vrrp/sys/speaker.h"  // LogLevel
 
 namespace vrrp::sys {
 

@@ -10,13 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "vrrp/interface_state.h"
 #include "vrrp/ip_address.h"
 #include "vrrp/packet_io.h"
 #include "vrrp/result.h"
 
 namespace vrrp::sys {
-
-using MacAddress = std::array<uint8_t, 6>;
 
 struct InterfaceInfo {
   int index = 0;
@@ -35,26 +34,10 @@ struct InterfaceInfo {
   uint32_t macvlan_mode = 0;
 };
 
-// The virtual router MAC address of RFC 5798 §7.3: 00-00-5E-00-01-{VRID}
-// for IPv4, 00-00-5E-00-02-{VRID} for IPv6.
-MacAddress VirtualRouterMac(Family family, uint8_t vrid);
-
-// "00:00:5e:00:01:33".
-std::string MacToString(const MacAddress& mac);
-
 // A macvlan made or adopted by Netlink::CreateMacvlan.
 struct Macvlan {
   InterfaceInfo info;
   bool created = false;  // false: an existing one was adopted
-};
-
-struct InterfaceAddress {
-  int ifindex = 0;
-  IpPrefix prefix;
-  bool secondary = false;  // IFA_F_SECONDARY (IPv4)
-  bool tentative = false;  // IFA_F_TENTATIVE (IPv6 DAD not finished)
-  bool nodad = false;      // IFA_F_NODAD: how we add IPv6 virtual addresses
-  uint8_t scope = 0;       // RT_SCOPE_*
 };
 
 // A request/response rtnetlink socket. Not thread-safe; one per thread.
@@ -98,13 +81,6 @@ class Netlink {
   explicit Netlink(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The address a VRRP router speaks from on an interface (RFC 5798 §5.1.1.1,
-// §5.1.2.1): the primary IPv4 address, or the IPv6 link-local address,
-// ignoring the given virtual addresses and tentative ones.
-std::optional<IpAddress> PickSourceAddress(
-    const std::vector<InterfaceAddress>& addresses, Family family,
-    const std::vector<IpPrefix>& virtual_addresses);
 
 // Per-interface kernel settings under /proc/sys/net/{ipv4,ipv6}/conf/
 // INTERFACE/NAME (ip-sysctl.rst), for those with no netlink equivalent

@@ -23,13 +23,13 @@
 #include "vrrp/config.h"
 #include "vrrp/config_loader.h"
 #include "vrrp/instance.h"
+#include "vrrp/log.h"
 #include "vrrp/notification_stats.h"
 #include "vrrp/result.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/sys/line_stream.h"
 #include "vrrp/sys/notification.h"
 #include "vrrp/sys/process_runner.h"
-#include "vrrp/sys/speaker.h"
 #include "vrrp/sys/webhook.h"
 
 namespace vrrp::sys {

@@ -14,6 +14,7 @@
 
 #include "vrrp/config.h"
 #include "vrrp/config_loader.h"
+#include "vrrp/log.h"
 #include "vrrp/result.h"
 #include "vrrp/sys/event_loop.h"
 #include "vrrp/sys/netlink.h"
@@ -22,17 +23,14 @@
 
 namespace vrrp::sys {
 
-enum class LogLevel : uint8_t;
-using LogFn = std::function<void(LogLevel, const std::string&)>;
-
-class TrackerManager {
+class TrackerManager : public TrackingSource {
  public:
   // The current state of a link by name; an error when it does not exist.
   using LinkQuery =
       std::function<Result<InterfaceInfo, std::string>(const std::string&)>;
 
   TrackerManager(EventLoop& loop, LogFn log, LinkQuery link);
-  ~TrackerManager();
+  ~TrackerManager() override;
 
   // Creates new trackers, keeps those whose settings are unchanged (their
   // state and schedule too), replaces changed ones, removes the rest.
@@ -40,8 +38,9 @@ class TrackerManager {
   // A link changed somewhere: re-reads every interface tracker's link.
   void OnLinkEvent();
 
-  TrackEffect Evaluate(const std::vector<TrackRef>& track) const;
-  std::vector<TrackedStatus> Explain(const std::vector<TrackRef>& track) const;
+  TrackEffect Evaluate(const std::vector<TrackRef>& track) const override;
+  std::vector<TrackedStatus> Explain(
+      const std::vector<TrackRef>& track) const override;
   std::vector<TrackerStatus> Status() const;
 
   // Runs after any tracker changed health (or a file tracker its value).

@@ -1,0 +1,71 @@
+#include "snapshot_publisher.h"
+
+#include <chrono>
+
+namespace vrrp::daemon {
+
+SnapshotPublisher::SnapshotPublisher(sys::EventLoop& loop, const Router& router,
+                                     const sys::LinuxLinkLayer& links,
+                                     const sys::TrackerManager& trackers,
+                                     const sys::Notifier& notifier,
+                                     exporter::SnapshotStore& store)
+    : loop_(loop),
+      router_(router),
+      links_(links),
+      trackers_(trackers),
+      notifier_(notifier),
+      store_(store) {}
+
+void SnapshotPublisher::Publish() {
+  // Refilled in place when the store has one back (see SnapshotStore):
+  // every field below is assigned, so nothing of the previous contents
+  // survives, and the assignments reuse its allocations.
+  auto snap = store_.TakeReusable();
+  if (!snap) snap = std::make_shared<Snapshot>();
+  const auto wall_now = std::chrono::system_clock::now();
+  snap->taken_at_unix_seconds =
+      std::chrono::duration<double>(wall_now.time_since_epoch()).count();
+  router_.FillSnapshot(*snap);
+  const auto& io = links_.stats();
+  snap->send_errors = io.send_errors;
+  snap->announce_errors = io.announce_errors;
+  snap->address_errors = io.address_errors;
+  snap->trackers.clear();
+  // The trackers' clock is monotonic; the metric is a Unix time.
+  const auto mono_now = Clock::now();
+  for (auto& st : trackers_.Status()) {
+    TrackerSnapshot t;
+    if (st.last_check) {
+      t.last_check_unix_seconds =
+          std::chrono::duration<double>(
+              (wall_now - (mono_now - *st.last_check)).time_since_epoch())
+              .count();
+    }
+    t.status = std::move(st);
+    snap->trackers.push_back(std::move(t));
+  }
+  snap->notifications = notifier_.stats();
+  store_.PublishReusable(std::move(snap));
+}
+
+void SnapshotPublisher::Request() {
+  if (pending_) return;
+  pending_ = true;
+  loop_.Post([this] {
+    pending_ = false;
+    Publish();
+  });
+}
+
+void SnapshotPublisher::PublishEvery(Duration period) {
+  period_ = period;
+  if (!timer_) {
+    timer_ = loop_.CreateTimer([this] {
+      Publish();
+      timer_->ArmAt(loop_.Now() + period_);
+    });
+  }
+  timer_->ArmAt(loop_.Now() + period_);
+}
+
+}  // namespace vrrp::daemon
