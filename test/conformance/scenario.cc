@@ -110,6 +110,34 @@ std::array<uint8_t, 8> AuthData(const std::string& pw) {
   return a;
 }
 
+// `recv ... hex=`: the VRRP message exactly as written, so that a scenario
+// can feed bytes our encoder would never produce (and does not share its
+// bugs). Hex digits, optionally grouped with '_'.
+std::vector<uint8_t> RawBytes(const KeyValues& kv) {
+  for (const char* k :
+       {"prio", "int", "vrid", "version", "vips", "auth", "form"}) {
+    if (kv.count(k)) {
+      throw ScenarioError{std::string("recv hex= takes no '") + k + "'"};
+    }
+  }
+  std::string digits;
+  for (char c : kv.at("hex")) {
+    if (c != '_') digits += c;
+  }
+  if (digits.size() % 2 != 0) throw ScenarioError{"odd number of hex digits"};
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < digits.size(); i += 2) {
+    uint8_t b = 0;
+    auto [p, ec] =
+        std::from_chars(digits.data() + i, digits.data() + i + 2, b, 16);
+    if (ec != std::errc() || p != digits.data() + i + 2) {
+      throw ScenarioError{"bad hex '" + digits.substr(i, 2) + "'"};
+    }
+    out.push_back(b);
+  }
+  return out;
+}
+
 // Collects every output of the instance under test as text.
 class Recorder : public PacketIo,
                  public AddressManager,
@@ -321,6 +349,25 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
       } else if (cmd == "no-source" || cmd == "source") {
         rec.has_source = cmd == "source";
         instance->SourceAddressChanged();
+      } else if (cmd == "late") {
+        if (words.size() != 2) throw ScenarioError{"late DURATION"};
+        scheduler.SetLateness(Dur(words[1]));
+      } else if (cmd == "stall") {
+        if (words.size() != 2) throw ScenarioError{"stall DURATION"};
+        scheduler.Stall(Dur(words[1]));
+      } else if (cmd == "recv" && kv.count("hex")) {
+        const IpAddress from = Addr(kv.at("from"));
+        const IpAddress group =
+            kv.count("to") ? Addr(kv["to"]) : VrrpMulticastGroup(from.family());
+        DatagramInfo info{
+            from, group,
+            static_cast<uint8_t>(kv.count("ttl") ? Int(kv["ttl"]) : 255)};
+        auto decoded = DecodeAdvertisement(RawBytes(kv), info);
+        if (!decoded.ok()) {
+          rec.Emit("drop " + std::string(ToString(decoded.error())));
+        } else {
+          instance->OnAdvertisement(*decoded, from);
+        }
       } else if (cmd == "recv") {
         Advertisement adv;
         adv.version = kv.count("version")
@@ -389,6 +436,17 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             got = std::to_string(s.stats.advertisements_received);
           } else if (k == "sent") {
             got = std::to_string(s.stats.advertisements_sent);
+          } else if (k == "prio0_received") {
+            got = std::to_string(s.stats.priority_zero_received);
+          } else if (k == "prio0_sent") {
+            got = std::to_string(s.stats.priority_zero_sent);
+          } else if (k == "max_lateness") {
+            got = FormatDuration(s.stats.max_advert_timer_lateness);
+            if (got != FormatDuration(Dur(v))) {
+              fail("check " + k + ": want " + v + " got " + got);
+              return result;
+            }
+            continue;
           } else if (k == "releasing") {
             got = s.releasing ? "true" : "false";
           } else if (k.rfind("error.", 0) == 0) {

@@ -11,11 +11,19 @@
 //   start | shutdown | link up|down | tracker fault|ok | delta N
 //   no-source | source
 //   advance DURATION                    (fires due timers in order)
+//   late DURATION       (from here on every timer fires DURATION after its
+//                        deadline; `late 0ms` puts the clock back on time)
+//   stall DURATION      (time passes with nothing firing, then every timer
+//                        due fires at once, in deadline order: a burst)
 //   recv from=ADDR prio=N [int=DUR] [vrid=N] [version=N] [vips=a,b]
 //        [ttl=N] [auth=none|pass:PW] [form=without-pseudo-header]
 //        [to=ADDR]                   (default: the VRRP multicast group)
+//   recv from=ADDR hex=31010164_... [ttl=N] [to=ADDR]
+//        (the VRRP message as raw bytes, '_' ignored, checksum included:
+//        written from the RFC's field layout, not by our encoder)
 //   check state=Master master=ADDR master_prio=N eff_prio=N
 //         master_int=DUR error.REASON=N received=N sent=N
+//         prio0_received=N prio0_sent=N max_lateness=DUR releasing=BOOL
 //   > TIME OUTPUT                       (the next output, exactly)
 //
 // Outputs: `send prio=N int=DUR`, `announce`, `add PREFIX`,

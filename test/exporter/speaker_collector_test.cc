@@ -1,7 +1,7 @@
 // The exposition of a fixed snapshot, compared with a golden file, checked
 // by promtool, and checked to keep every configured instance in every
 // per-instance family. Regenerate the golden file after a deliberate change
-// with: UPDATE_GOLDEN=1 build/test/speaker_collector_test
+// with scripts/update-golden.sh (the test itself never writes it).
 
 #include "exporter/speaker_collector.h"
 
@@ -15,14 +15,13 @@
 #include <set>
 #include <sstream>
 
+#include "exporter/golden_file.h"
+
 namespace vrrp::exporter {
 namespace {
 
 using vrrp::IpAddress;
 using vrrp::IpPrefix;
-
-const std::string kGolden =
-    std::string(VRRP_SOURCE_DIR) + "/test/exporter/golden/speaker.prom";
 
 Snapshot Fixed() {
   Snapshot s;
@@ -126,16 +125,7 @@ std::string Expose(bool compat) {
 }
 
 TEST(SpeakerCollector, MatchesTheGoldenExposition) {
-  const std::string text = Expose(/*compat=*/true);
-  if (std::getenv("UPDATE_GOLDEN")) {
-    std::ofstream(kGolden) << text;
-  }
-  std::ifstream in(kGolden);
-  ASSERT_TRUE(in) << "missing " << kGolden;
-  std::stringstream want;
-  want << in.rdbuf();
-  EXPECT_EQ(text, want.str())
-      << "run with UPDATE_GOLDEN=1 after a deliberate change";
+  vrrp::testing::ExpectMatchesGolden("speaker.prom", Expose(/*compat=*/true));
 }
 
 TEST(SpeakerCollector, PromtoolFindsNothingToComplainAbout) {

@@ -1,6 +1,6 @@
 // The tracker metrics of a fixed snapshot, compared with a golden file and
-// checked by promtool. Regenerate after a deliberate change with:
-// UPDATE_GOLDEN=1 build/test/tracker_metrics_test
+// checked by promtool. Regenerate after a deliberate change with
+// scripts/update-golden.sh (the test itself never writes it).
 
 #include "exporter/tracker_metrics.h"
 
@@ -14,15 +14,13 @@
 #include <memory>
 #include <sstream>
 
+#include "exporter/golden_file.h"
 #include "exporter/speaker_collector.h"
 
 namespace vrrp::exporter {
 namespace {
 
 using namespace std::chrono_literals;
-
-const std::string kGolden =
-    std::string(VRRP_SOURCE_DIR) + "/test/exporter/golden/trackers.prom";
 
 Snapshot Fixed() {
   Snapshot s;
@@ -93,14 +91,7 @@ std::string Expose(bool compat) {
 }
 
 TEST(TrackerMetrics, MatchesTheGoldenExposition) {
-  const std::string text = Expose(/*compat=*/true);
-  if (std::getenv("UPDATE_GOLDEN")) std::ofstream(kGolden) << text;
-  std::ifstream in(kGolden);
-  ASSERT_TRUE(in) << "missing " << kGolden;
-  std::stringstream want;
-  want << in.rdbuf();
-  EXPECT_EQ(text, want.str())
-      << "run with UPDATE_GOLDEN=1 after a deliberate change";
+  vrrp::testing::ExpectMatchesGolden("trackers.prom", Expose(/*compat=*/true));
 }
 
 TEST(TrackerMetrics, PromtoolFindsNothingToComplainAbout) {

@@ -46,7 +46,7 @@ std::unique_ptr<Timer> FakeScheduler::CreateTimer(
 FakeScheduler::FakeTimer* FakeScheduler::NextDue(TimePoint limit) const {
   FakeTimer* best = nullptr;
   for (FakeTimer* t : timers_) {
-    if (!t->armed_ || t->deadline_ > limit) continue;
+    if (!t->armed_ || t->deadline_ + lateness_ > limit) continue;
     if (!best || t->deadline_ < best->deadline_ ||
         (t->deadline_ == best->deadline_ && t->sequence_ < best->sequence_)) {
       best = t;
@@ -57,9 +57,14 @@ FakeScheduler::FakeTimer* FakeScheduler::NextDue(TimePoint limit) const {
 
 void FakeScheduler::Advance(Duration d) { AdvanceTo(now_ + d); }
 
+void FakeScheduler::Stall(Duration d) {
+  now_ += d;
+  RunDue();
+}
+
 void FakeScheduler::AdvanceTo(TimePoint target) {
   while (FakeTimer* t = NextDue(target)) {
-    now_ = std::max(now_, t->deadline_);
+    now_ = std::max(now_, t->deadline_ + lateness_);
     t->armed_ = false;
     // Copy: the callback may destroy or re-arm its own timer.
     auto cb = t->callback_;

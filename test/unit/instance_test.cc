@@ -73,22 +73,86 @@ TEST(Instance, AdvertisementsCarryTheConfiguredFields) {
             std::vector<IpAddress>{*IpAddress::Parse("198.51.100.5")});
 }
 
-TEST(Instance, AdvertTimerLatenessIsReportedAndDoesNotDrift) {
+// Harness for the Adver_Timer: what was sent, when.
+struct TimedHarness : Harness {
+  explicit TimedHarness(FakeScheduler& c) : clock(c) {}
+  void SendAdvertisement(const Advertisement& a) override {
+    Harness::SendAdvertisement(a);
+    sent_at.push_back(clock.Elapsed());
+  }
+  FakeScheduler& clock;
+  std::vector<Duration> sent_at;
+};
+
+TEST(Instance, AdvertTimerOnTimeReportsZeroLateness) {
   FakeScheduler clock;
   FakeAddressManager addrs;
   Harness h;
   Instance i(Cfg(), clock, h, addrs, &h);
   i.Start();  // owner: Master at 0, next advertisement due at 1 s
-  // The fake clock fires timers exactly on time: lateness 0.
   clock.Advance(seconds(1) - milliseconds(1));
   EXPECT_EQ(h.sent.size(), 1u);
   clock.Advance(milliseconds(1));
   ASSERT_EQ(h.lateness.size(), 1u);
   EXPECT_EQ(h.lateness[0], Duration::zero());
   EXPECT_EQ(i.stats().max_advert_timer_lateness, Duration::zero());
-  // The next deadline is 2 s; cadence is kept from deadlines, not wake-ups.
+}
+
+// A loop that wakes up 300 us late every time: each firing reports 300 us,
+// and the cadence stays on the deadlines (1 s, 2 s, 3 s: RFC 5798 §6.4.3's
+// Adver_Timer is reset to Advertisement_Interval, not to the wake-up plus
+// it), so lateness never accumulates.
+TEST(Instance, LateAdvertTimerIsReportedAndDoesNotDrift) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  TimedHarness h(clock);
+  Instance i(Cfg(), clock, h, addrs, &h);
+  i.Start();
+  const auto late = std::chrono::microseconds(300);
+  clock.SetLateness(late);
+  clock.Advance(seconds(3) + late);
+  EXPECT_EQ(h.sent_at,
+            (std::vector<Duration>{Duration::zero(), seconds(1) + late,
+                                   seconds(2) + late, seconds(3) + late}));
+  EXPECT_EQ(h.lateness, (std::vector<Duration>{late, late, late}));
+  EXPECT_EQ(i.stats().max_advert_timer_lateness, late);
+  // On time again: the next one is at 4 s exactly, with no lateness, and
+  // the maximum is kept.
+  clock.SetLateness(Duration::zero());
+  clock.Advance(seconds(1) - late);
+  EXPECT_EQ(h.sent_at.back(), seconds(4));
+  EXPECT_EQ(h.lateness.back(), Duration::zero());
+  EXPECT_EQ(i.stats().max_advert_timer_lateness, late);
+}
+
+// One wake-up a whole interval late (the loop stalled from 0.5 s to 2 s):
+// one advertisement, not a catch-up burst of the missed ones, and the next
+// deadline is one interval after the wake-up, because the one after the
+// missed deadline (2 s) is already due.
+TEST(Instance, AdvertTimerLateByAWholeIntervalSendsOnceAndRestarts) {
+  FakeScheduler clock;
+  FakeAddressManager addrs;
+  TimedHarness h(clock);
+  Instance i(Cfg(), clock, h, addrs, &h);
+  i.Start();
+  clock.Advance(milliseconds(500));
+  clock.Stall(milliseconds(1500));  // the 1 s deadline fires at 2 s
+  EXPECT_EQ(h.sent_at, (std::vector<Duration>{Duration::zero(), seconds(2)}));
+  EXPECT_EQ(h.lateness, std::vector<Duration>{seconds(1)});
+  clock.Advance(seconds(1) - milliseconds(1));
+  EXPECT_EQ(h.sent.size(), 2u);
+  clock.Advance(milliseconds(1));
+  EXPECT_EQ(h.sent_at.back(), seconds(3));
+  EXPECT_EQ(h.lateness.back(), Duration::zero());
+  // Stalled across several deadlines (3.5 s to 6.25 s): still one.
+  clock.Advance(milliseconds(500));
+  clock.Stall(milliseconds(2750));
+  EXPECT_EQ(h.sent_at.back(), milliseconds(6250));
+  EXPECT_EQ(h.sent.size(), 4u);
+  EXPECT_EQ(h.lateness.back(), milliseconds(2250));
+  EXPECT_EQ(i.stats().max_advert_timer_lateness, milliseconds(2250));
   clock.Advance(seconds(1));
-  EXPECT_EQ(h.sent.size(), 3u);
+  EXPECT_EQ(h.sent_at.back(), milliseconds(7250));
 }
 
 TEST(Instance, PeerTableIsBounded) {
