@@ -4,33 +4,21 @@
 
 #include <gtest/gtest.h>
 
-#include "exporter/snapshot.h"
+#include "fakes/fake_link_layer.h"
 #include "fakes/fake_scheduler.h"
-#include "fakes/fake_wire.h"
-#include "vrrp/instance.h"
+#include "vrrp/router.h"
 
-namespace vrrp::exporter {
+namespace vrrp::testing {
 namespace {
 
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
-using vrrp::testing::FakeAddressManager;
-using vrrp::testing::FakeScheduler;
-
-struct Io : vrrp::PacketIo {
-  std::optional<vrrp::IpAddress> SourceAddress() const override {
-    return *vrrp::IpAddress::Parse("192.0.2.2");
-  }
-  void SendAdvertisement(const vrrp::Advertisement&) override { ++sent; }
-  void Announce(std::span<const vrrp::IpPrefix>) override {}
-  int sent = 0;
-};
 
 TEST(LatenessHistogram, LateFiringsLandInTheirBuckets) {
   FakeScheduler clock;
-  FakeAddressManager addrs;
-  Io io;
-  MetricsObserver metrics;
+  FakeLinkLayer link(clock);
+  link.AddInterface("eth0", {"192.0.2.2/24"});
+  Router router(clock, link, {});
   vrrp::InstanceConfig cfg;
   cfg.name = "web";
   cfg.interface = "eth0";
@@ -38,8 +26,10 @@ TEST(LatenessHistogram, LateFiringsLandInTheirBuckets) {
   cfg.priority = 255;  // owner: Master at once
   cfg.advert_interval = vrrp::Centiseconds(100);
   cfg.virtual_addresses = {*vrrp::IpPrefix::Parse("198.51.100.5/24")};
-  vrrp::Instance instance(cfg, clock, io, addrs, &metrics);
-  instance.Start();
+  Config config;
+  config.instances = {cfg};
+  router.Start(config);
+  const Instance& instance = *router.Find("web");
 
   // Three firings 300 us late (bucket le=0.0005), two on time (le=5e-05),
   // one after a stall that makes it 1 s late (le=1).
@@ -49,11 +39,12 @@ TEST(LatenessHistogram, LateFiringsLandInTheirBuckets) {
   clock.Advance(std::chrono::seconds(2) - microseconds(300));
   clock.Advance(milliseconds(500));
   clock.Stall(milliseconds(1500));  // the 6 s deadline fires at 7 s
-  ASSERT_EQ(io.sent, 7);
+  ASSERT_EQ(link.Count("send web"), 7u);
 
-  const MetricsObserver::PerInstance* p = metrics.Find("web");
-  ASSERT_NE(p, nullptr);
-  const Histogram& h = p->lateness;
+  Snapshot snap;
+  router.FillSnapshot(snap);
+  ASSERT_EQ(snap.instances.size(), 1u);
+  const Histogram& h = snap.instances[0].advert_lateness_seconds;
   ASSERT_EQ(h.bounds.size(), 12u);
   EXPECT_EQ(h.count, 6u);
   std::vector<uint64_t> want(h.bounds.size(), 0);
@@ -69,4 +60,4 @@ TEST(LatenessHistogram, LateFiringsLandInTheirBuckets) {
 }
 
 }  // namespace
-}  // namespace vrrp::exporter
+}  // namespace vrrp::testing
