@@ -10,6 +10,8 @@
 
 #include "fakes/fake_scheduler.h"
 #include "fakes/fake_wire.h"
+#include "vrrp/link_layer.h"
+#include "vrrp/router.h"
 
 namespace vrrp::testing {
 
@@ -187,6 +189,118 @@ class Recorder : public PacketIo,
   Version version_;
 };
 
+// The router's link layer in a scenario: one interface, eth0, whose state
+// the script sets (`link`, `addr-del`) and whose addresses follow what the
+// instance adds and removes; every instance's port is the Recorder.
+class ScenarioLinkLayer : public LinkLayer {
+ public:
+  explicit ScenarioLinkLayer(Recorder& rec) : rec_(rec) {
+    eth0_.name = "eth0";
+    eth0_.ifindex = 2;
+    eth0_.admin_up = eth0_.up = true;
+  }
+  void SetInputs(Inputs) override {}
+  const InterfaceState& Interface(const std::string& name) override {
+    if (name == "eth0") return eth0_;
+    auto [it, fresh] = others_.try_emplace(name);
+    it->second.name = name;
+    return it->second;
+  }
+  void RereadAddresses(const std::string&, Family) override {}
+  std::unique_ptr<InstancePort> OpenPort(
+      std::shared_ptr<const InstanceConfig> config) override {
+    return std::make_unique<Port>(*this, std::move(config));
+  }
+  VirtualMacStatus EnsureVirtualMac(const InstanceConfig&) override {
+    return {};
+  }
+  void ReleaseVirtualMac(const InstanceConfig&) override {}
+  void RemoveStrayAddress(const std::string&, const IpPrefix& a) override {
+    rec_.Emit("stray " + a.ToString());
+    Forget(a);
+  }
+
+  InterfaceState& eth0() { return eth0_; }
+  void Forget(const IpPrefix& a) {
+    std::erase_if(eth0_.of(a.address.family()),
+                  [&](const InterfaceAddress& x) { return x.prefix == a; });
+  }
+
+ private:
+  class Port : public InstancePort, public AddressManager {
+   public:
+    Port(ScenarioLinkLayer& link, std::shared_ptr<const InstanceConfig> c)
+        : link_(link), config_(std::move(c)) {}
+    std::optional<IpAddress> SourceAddress() const override {
+      return link_.rec_.SourceAddress();
+    }
+    void SendAdvertisement(const Advertisement& adv) override {
+      link_.rec_.SendAdvertisement(adv);
+    }
+    // `announce` for every address (becoming master, healing), `announce
+    // A,B` for some (added by a reload, put back after a removal).
+    void Announce(std::span<const IpPrefix> addresses) override {
+      if (addresses.size() >= config_->virtual_addresses.size()) {
+        link_.rec_.Emit("announce");
+        return;
+      }
+      std::string list;
+      for (const auto& a : addresses) {
+        list += (list.empty() ? "" : ",") + a.ToString();
+      }
+      link_.rec_.Emit("announce " + list);
+    }
+    AddressManager& addresses() override { return *this; }
+    void Reconfigure(std::shared_ptr<const InstanceConfig> c) override {
+      config_ = std::move(c);
+    }
+    void AddAddress(const std::string& itf, const IpPrefix& a) override {
+      link_.rec_.AddAddress(itf, a);
+      InterfaceAddress entry;
+      entry.ifindex = 2;
+      entry.prefix = a;
+      entry.secondary = true;
+      entry.nodad = true;
+      link_.eth0_.of(a.address.family()).push_back(entry);
+    }
+    void RemoveAddress(const std::string& itf, const IpPrefix& a) override {
+      link_.rec_.RemoveAddress(itf, a);
+      link_.Forget(a);
+    }
+
+   private:
+    ScenarioLinkLayer& link_;
+    std::shared_ptr<const InstanceConfig> config_;
+  };
+
+  Recorder& rec_;
+  InterfaceState eth0_;
+  std::map<std::string, InterfaceState> others_;
+};
+
+// A datagram on eth0, through the router's decoder and demultiplexer: what
+// it refuses before any instance is output as `drop REASON`.
+void Receive(Router& router, Recorder& rec, std::span<const uint8_t> bytes,
+             const DatagramInfo& info) {
+  auto before = router.receive_errors();
+  router.OnDatagram("eth0", info.source.family(), bytes, info);
+  const auto& after = router.receive_errors();
+  auto it = after.find("eth0");
+  if (it == after.end()) return;
+  for (size_t e = 0; e < kReceiveErrorCount; ++e) {
+    const uint64_t was = before.count("eth0") ? before["eth0"][e] : 0;
+    for (uint64_t n = was; n < it->second[e]; ++n) {
+      rec.Emit("drop " + std::string(ToString(static_cast<ReceiveError>(e))));
+    }
+  }
+}
+
+Config OneInstance(const InstanceConfig& instance) {
+  Config c;
+  c.instances = {instance};
+  return c;
+}
+
 InstanceConfig BuildConfig(const KeyValues& kv, Version version,
                            IpAddress* source) {
   InstanceConfig c;
@@ -286,8 +400,19 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
   }
   FakeScheduler scheduler;
   Recorder rec(scheduler, version);
-  std::unique_ptr<Instance> instance;
+  ScenarioLinkLayer link(rec);
+  std::unique_ptr<Router> router;
+  Instance* instance = nullptr;
   InstanceConfig config;
+  KeyValues config_keys;
+  // The instance the script talks to: the router's (a reload may have
+  // re-created it), or the last one while it releases.
+  auto current = [&]() -> Instance* {
+    if (router) {
+      if (Instance* i = router->Find(config.name)) instance = i;
+    }
+    return instance;
+  };
   int line_no = 0;
   auto fail = [&](const std::string& msg) {
     result.ok = false;
@@ -327,21 +452,57 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
       const std::string& cmd = words[0];
       auto kv = ParseKeyValues(words, 1);
       if (cmd == "config") {
+        config_keys = kv;
         config = BuildConfig(kv, version, &rec.source);
-        instance =
-            std::make_unique<Instance>(config, scheduler, rec, rec, &rec);
+        router = std::make_unique<Router>(
+            scheduler, link,
+            Router::Options{.observer = &rec,
+                            .log = {},
+                            .on_group_transition = {},
+                            .on_change = {},
+                            .unix_now = [] { return 0.0; }});
         continue;
       }
-      if (!instance) throw ScenarioError{"'config' must come first"};
+      if (!router) throw ScenarioError{"'config' must come first"};
       if (cmd == "start") {
-        instance->Start();
-      } else if (cmd == "shutdown") {
+        if (instance) throw ScenarioError{"'start' comes once"};
+        router->Start(OneInstance(config));
+        instance = router->Find(config.name);
+        continue;
+      }
+      if (cmd == "link") {
+        // `link up|down` or `link IF up|down`: through the router, as a
+        // netlink link event would come.
+        const bool up = words.back() == "up";
+        const std::string itf = words.size() > 2 ? words[1] : "eth0";
+        if (itf != "eth0") throw ScenarioError{"only eth0 exists"};
+        link.eth0().admin_up = link.eth0().up = up;
+        router->OnLink(itf);
+        continue;
+      }
+      if (cmd == "addr-del") {
+        // Someone else deletes an address (`ip addr del`); its netlink
+        // event reaches the router.
+        if (words.size() != 3) throw ScenarioError{"addr-del IF PREFIX"};
+        auto prefix = IpPrefix::Parse(words[2]);
+        if (!prefix) throw ScenarioError{"bad prefix '" + words[2] + "'"};
+        link.Forget(*prefix);
+        router->OnAddresses(words[1]);
+        continue;
+      }
+      if (cmd == "reload") {
+        // The configuration line again, with these keys changed.
+        for (const auto& [k, v] : kv) config_keys[k] = v;
+        config = BuildConfig(config_keys, version, &rec.source);
+        router->Reload(OneInstance(config));
+        continue;
+      }
+      if (current() == nullptr) throw ScenarioError{"'start' must come first"};
+      if (cmd == "shutdown") {
         instance->Shutdown([&rec] { rec.Emit("released"); });
       } else if (cmd == "advance") {
         if (words.size() != 2) throw ScenarioError{"advance DURATION"};
         scheduler.Advance(Dur(words[1]));
-      } else if (cmd == "link") {
-        instance->SetLinkUp(words.size() > 1 && words[1] == "up");
       } else if (cmd == "tracker") {
         instance->SetTrackerFault(words.size() > 1 && words[1] == "fault");
       } else if (cmd == "delta") {
@@ -362,12 +523,7 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
         DatagramInfo info{
             from, group,
             static_cast<uint8_t>(kv.count("ttl") ? Int(kv["ttl"]) : 255)};
-        auto decoded = DecodeAdvertisement(RawBytes(kv), info);
-        if (!decoded.ok()) {
-          rec.Emit("drop " + std::string(ToString(decoded.error())));
-        } else {
-          instance->OnAdvertisement(*decoded, from);
-        }
+        Receive(*router, rec, RawBytes(kv), info);
       } else if (cmd == "recv") {
         Advertisement adv;
         adv.version = kv.count("version")
@@ -407,12 +563,7 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
         DatagramInfo info{
             from, group,
             static_cast<uint8_t>(kv.count("ttl") ? Int(kv["ttl"]) : 255)};
-        auto decoded = DecodeAdvertisement(bytes, info);
-        if (!decoded.ok()) {
-          rec.Emit("drop " + std::string(ToString(decoded.error())));
-        } else {
-          instance->OnAdvertisement(*decoded, from);
-        }
+        Receive(*router, rec, bytes, info);
       } else if (cmd == "check") {
         const InstanceStatus s = instance->Status();
         for (const auto& [k, v] : kv) {

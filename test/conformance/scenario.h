@@ -1,15 +1,22 @@
 #pragma once
 
 // Conformance scenarios: text files of inputs and the exact outputs the
-// state machine must produce, each stamped with the fake clock.
+// state machine must produce, each stamped with the fake clock. The
+// instance runs inside a Router over a one-interface link layer (eth0), so
+// received datagrams pass the router's decoder and VRID demultiplexer, and
+// reloads, link and address events take the router's paths.
 //
 //   # comment
 //   config versions=2,3 vrid=1 priority=100 interval=1s vips=198.51.100.10/24
 //          source=192.0.2.2 [preempt=false] [preempt_delay=5s]
 //          [auth=pass:secret] [shutdown=strict] [unicast_peers=a,b]
 //          [checksum=without-pseudo-header]     (one line)
-//   start | shutdown | link up|down | tracker fault|ok | delta N
+//   start | shutdown | tracker fault|ok | delta N
 //   no-source | source
+//   link [eth0] up|down                 (a link event, through the router)
+//   addr-del eth0 PREFIX                (an address deleted behind our back)
+//   reload KEY=VALUE...                 (the config line with these keys
+//                                        changed, applied by Router::Reload)
 //   advance DURATION                    (fires due timers in order)
 //   late DURATION       (from here on every timer fires DURATION after its
 //                        deadline; `late 0ms` puts the clock back on time)
@@ -26,10 +33,13 @@
 //         prio0_received=N prio0_sent=N max_lateness=DUR releasing=BOOL
 //   > TIME OUTPUT                       (the next output, exactly)
 //
-// Outputs: `send prio=N int=DUR`, `announce`, `add PREFIX`,
+// Outputs: `send prio=N int=DUR`, `announce` (every address),
+// `announce PREFIX,...` (some: added by a reload, or put back), `add PREFIX`,
 // `remove PREFIX`, `transition FROM->TO REASON [silence=DUR]`,
 // `error REASON [followed]` (instance-level §7.1; `followed`: counted but
-// the advertisement is still used), `drop REASON` (decoder),
+// the advertisement is still used), `drop REASON` (refused by the router
+// before any instance: the decoder, or a VRID not configured here),
+// `stray PREFIX` (a killed run's address removed at start),
 // `released` (hitless or strict shutdown finished).
 // Every output must be expected, in order; `config versions=2,3` runs the
 // file once per version with the same expectations.
