@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <functional>
+#include <thread>
 
 #include "integration/lab.h"
 #include "integration/vrrp_daemon.h"
@@ -306,6 +307,49 @@ TEST_F(SpeakerTest, AnIntervalMismatchIsCountedButFollowed) {
       << n1->Log();
   EXPECT_EQ(n1->Count("dropped advertisement"), 0) << n1->Log();
   EXPECT_EQ(n1->Count("-> Master"), 0) << n1->Log();
+}
+
+// Issue 11, as a user tried it: adding an address to a running master's
+// instance re-created it (Master -> Initialize -> Backup -> Master) and the
+// address already there was unserved for 5.4 s. Now the reload adds the new
+// address in place: a client pinging the old one every 10 ms loses nothing.
+TEST_F(SpeakerTest, AnAddressAddedByAReloadCostsTheOthersNoReply) {
+  Lab lab(2);
+  auto a = Inst(200);
+  auto n1 = VrrpDaemon::Start(lab, 1, SpeakerConfig({a}));
+  auto n2 = Run(lab, 2, Inst(100));
+  ExpectMaster(lab, 1);
+  ASSERT_TRUE(n1->WaitForLog("vip1: Backup -> Master", seconds(1)));
+  const int transitions = n1->Count(" -> ") + n2->Count(" -> ");
+  const std::string ping_log = lab.dir() + "/ping.log";
+  auto ping = Process::Start(
+      lab.client(),
+      {"ping", "-n", "-q", "-i", "0.01", "-c", "300", "-W", "1",
+       "192.0.2.200"},
+      ping_log);
+  std::this_thread::sleep_for(milliseconds(500));  // a real client, real time
+
+  a.vips.push_back("192.0.2.202/24");
+  n1->WriteConfig(SpeakerConfig({a}));
+  n1->process().Signal(SIGHUP);
+  ASSERT_TRUE(n1->WaitForLog(
+      "1 kept, 0 added, 0 re-created, 0 removed; 1 of the kept changed in "
+      "place",
+      seconds(5)))
+      << n1->Log();
+  EXPECT_TRUE(
+      WaitUntil([&] { return HasAddress(lab.node(1), "eth0", "192.0.2.202"); },
+                seconds(2)));
+  EXPECT_TRUE(Ping(lab.client(), "192.0.2.202", seconds(2)));
+
+  auto rc = ping->Wait(seconds(10));
+  ASSERT_TRUE(rc.has_value()) << ReadFile(ping_log);
+  EXPECT_NE(ReadFile(ping_log).find("300 packets transmitted, 300 received"),
+            std::string::npos)
+      << ReadFile(ping_log) << n1->Log();
+  EXPECT_EQ(n1->Count(" -> ") + n2->Count(" -> "), transitions)
+      << n1->Log() << n2->Log();
+  EXPECT_EQ(n1->Count("vip1: Master -> Initialize"), 0) << n1->Log();
 }
 
 TEST_F(SpeakerTest, ReloadKeepsUnchangedInstancesAndRejectsBadFiles) {
