@@ -1,5 +1,6 @@
 #include "snapshot_publisher.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace vrrp::daemon {
@@ -25,7 +26,13 @@ void SnapshotPublisher::Publish() {
   const auto wall_now = std::chrono::system_clock::now();
   snap->taken_at_unix_seconds =
       std::chrono::duration<double>(wall_now.time_since_epoch()).count();
-  router_.FillSnapshot(*snap);
+  if (dirty_) {
+    router_.FillInstances(instances_);
+    dirty_ = false;
+    last_rebuild_ = loop_.Now();
+  }
+  snap->instances = instances_;  // shared, not copied
+  router_.FillSharedState(*snap);
   const auto& io = links_.stats();
   snap->send_errors = io.send_errors;
   snap->announce_errors = io.announce_errors;
@@ -49,12 +56,16 @@ void SnapshotPublisher::Publish() {
 }
 
 void SnapshotPublisher::Request() {
+  dirty_ = true;
   if (pending_) return;
   pending_ = true;
-  loop_.Post([this] {
-    pending_ = false;
-    Publish();
-  });
+  if (!rebuild_timer_) {
+    rebuild_timer_ = loop_.CreateTimer([this] {
+      pending_ = false;
+      Publish();
+    });
+  }
+  rebuild_timer_->ArmAt(std::max(loop_.Now(), last_rebuild_ + kMinRebuildGap));
 }
 
 void SnapshotPublisher::PublishEvery(Duration period) {

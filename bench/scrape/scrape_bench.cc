@@ -59,7 +59,7 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
       std::chrono::duration<double>(
           std::chrono::system_clock::now().time_since_epoch())
           .count();
-  s->instances.reserve(static_cast<size_t>(count));
+  s->instances.Mutable().reserve(static_cast<size_t>(count));
   for (int k = 0; k < count; ++k) {
     const bool v6 = k >= count / 2;
     const int vrid = k % 250 + 1;
@@ -95,11 +95,11 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     st.release_master = 3;
     st.announcements = 4;
     for (auto& e : st.receive_errors) e = 1 + tick % 7;
-    st.received_with_pseudo_header = st.advertisements_received;
+    st.received_with_pseudo_header = st.advertisements_received.get();
     st.received_without_pseudo_header = 1;
     vrrp::PeerInfo p;
     p.priority = 200;
-    p.advertisements = st.advertisements_received;
+    p.advertisements = st.advertisements_received.get();
     i.status.peers[master] = p;
     i.vip_present = {{config->virtual_addresses[0], false}};
     i.last_transition_unix_seconds = s->taken_at_unix_seconds - 3600;

@@ -110,18 +110,19 @@ std::string StatusJson(const Snapshot& s, const std::string& version) {
                                   {"reason", std::string(ToString(why))},
                                   {"count", n}});
     }
-    const auto& c = st.stats;
-    j["counters"] = {{"advertisements_sent", c.advertisements_sent},
-                     {"advertisements_received", c.advertisements_received},
-                     {"priority_zero_sent", c.priority_zero_sent},
-                     {"priority_zero_received", c.priority_zero_received},
-                     {"become_master", c.become_master},
-                     {"release_master", c.release_master},
-                     {"announcements", c.announcements}};
+    const InstanceStats& c = i.counters();
+    j["counters"] = {
+        {"advertisements_sent", c.advertisements_sent.get()},
+        {"advertisements_received", c.advertisements_received.get()},
+        {"priority_zero_sent", c.priority_zero_sent.get()},
+        {"priority_zero_received", c.priority_zero_received.get()},
+        {"become_master", c.become_master.get()},
+        {"release_master", c.release_master.get()},
+        {"announcements", c.announcements.get()}};
     json errors = json::object();
     for (size_t e = 0; e < kReceiveErrorCount; ++e) {
       errors[std::string(ToString(static_cast<ReceiveError>(e)))] =
-          c.receive_errors[e];
+          c.receive_errors[e].get();
     }
     j["receive_errors"] = errors;
     j["peers"] = json::array();

@@ -178,6 +178,7 @@ void SpeakerFamilies(const Snapshot& s, double now,
   for (const InstanceSnapshot& i : s.instances) {
     const Labels l = InstanceLabels(i);
     const auto& st = i.status;
+    const vrrp::InstanceStats& c = i.counters();
     info.Add(
         With(l, {{"version", std::string(vrrp::ToString(i.config->version))},
                  {"preempt", i.config->preempt ? "true" : "false"},
@@ -210,19 +211,19 @@ void SpeakerFamilies(const Snapshot& s, double now,
     }
     last_transition.Add(l, i.last_transition_unix_seconds.value_or(0));
     failover.AddHistogram(l, i.failover_seconds);
-    sent.Add(l, static_cast<double>(st.stats.advertisements_sent));
-    received.Add(l, static_cast<double>(st.stats.advertisements_received));
-    prio0_sent.Add(l, static_cast<double>(st.stats.priority_zero_sent));
-    prio0_recv.Add(l, static_cast<double>(st.stats.priority_zero_received));
+    sent.Add(l, static_cast<double>(c.advertisements_sent));
+    received.Add(l, static_cast<double>(c.advertisements_received));
+    prio0_sent.Add(l, static_cast<double>(c.priority_zero_sent));
+    prio0_recv.Add(l, static_cast<double>(c.priority_zero_received));
     for (size_t e = 0; e < vrrp::kReceiveErrorCount; ++e) {
       const auto reason = static_cast<vrrp::ReceiveError>(e);
       errors.Add(With(l, {{"reason", std::string(vrrp::ToString(reason))}}),
-                 static_cast<double>(st.stats.receive_errors[e]));
+                 static_cast<double>(c.receive_errors[e]));
     }
     checksum.Add(With(l, {{"form", "with-pseudo-header"}}),
-                 static_cast<double>(st.stats.received_with_pseudo_header));
+                 static_cast<double>(c.received_with_pseudo_header));
     checksum.Add(With(l, {{"form", "without-pseudo-header"}}),
-                 static_cast<double>(st.stats.received_without_pseudo_header));
+                 static_cast<double>(c.received_without_pseudo_header));
     for (const auto& [addr, p] : st.peers) {
       peer.Add(With(l, {{"peer", addr.ToString()},
                         {"checksum_form",
@@ -232,8 +233,8 @@ void SpeakerFamilies(const Snapshot& s, double now,
     for (const auto& [prefix, present] : i.vip_present) {
       vip.Add(With(l, {{"address", prefix.ToString()}}), present ? 1 : 0);
     }
-    announcements.Add(l, static_cast<double>(st.stats.announcements));
-    lateness.AddHistogram(l, i.advert_lateness_seconds);
+    announcements.Add(l, static_cast<double>(c.announcements));
+    lateness.AddHistogram(l, i.lateness());
     releasing.Add(l, st.releasing ? 1 : 0);
   }
   for (Family* f :
@@ -391,15 +392,23 @@ void KeepalivedFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
   using RE = vrrp::ReceiveError;
   const Counter counters[] = {
       {"keepalived_advertisements_received_total", "Advertisements received",
-       [](const vrrp::InstanceStats& x) { return x.advertisements_received; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.advertisements_received;
+       }},
       {"keepalived_advertisements_sent_total", "Advertisements sent",
-       [](const vrrp::InstanceStats& x) { return x.advertisements_sent; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.advertisements_sent;
+       }},
       {"keepalived_become_master_total", "Became master",
-       [](const vrrp::InstanceStats& x) { return x.become_master; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.become_master;
+       }},
       {"keepalived_release_master_total", "Released master",
-       [](const vrrp::InstanceStats& x) { return x.release_master; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.release_master;
+       }},
       {"keepalived_packet_length_errors_total", "Packet length errors",
-       [](const vrrp::InstanceStats& x) {
+       [](const vrrp::InstanceStats& x) -> uint64_t {
          return x.errors(RE::kPacketLength) + x.errors(RE::kTruncated);
        }},
       {"keepalived_advertisements_interval_errors_total",
@@ -412,19 +421,23 @@ void KeepalivedFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
       {"keepalived_address_list_errors_total", "Address list errors",
        [](const vrrp::InstanceStats& x) { return x.errors(RE::kAddressList); }},
       {"keepalived_authentication_invalid_total", "Authentication invalid",
-       [](const vrrp::InstanceStats& x) {
+       [](const vrrp::InstanceStats& x) -> uint64_t {
          return x.errors(RE::kInvalidAuthType);
        }},
       {"keepalived_authentication_mismatch_total", "Authentication mismatch",
-       [](const vrrp::InstanceStats& x) {
+       [](const vrrp::InstanceStats& x) -> uint64_t {
          return x.errors(RE::kAuthTypeMismatch);
        }},
       {"keepalived_authentication_failure_total", "Authentication failure",
        [](const vrrp::InstanceStats& x) { return x.errors(RE::kAuthFailure); }},
       {"keepalived_priority_zero_received_total", "Priority zero received",
-       [](const vrrp::InstanceStats& x) { return x.priority_zero_received; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.priority_zero_received;
+       }},
       {"keepalived_priority_zero_sent_total", "Priority zero sent",
-       [](const vrrp::InstanceStats& x) { return x.priority_zero_sent; }},
+       [](const vrrp::InstanceStats& x) -> uint64_t {
+         return x.priority_zero_sent;
+       }},
   };
   std::vector<Family> families;
   for (const auto& c : counters) {
@@ -440,7 +453,7 @@ void KeepalivedFamilies(const Snapshot& s, std::vector<MetricFamily>& out) {
                 static_cast<double>(i.status.state));
     }
     for (size_t k = 0; k < families.size(); ++k) {
-      families[k].Add(l, static_cast<double>(counters[k].get(i.status.stats)));
+      families[k].Add(l, static_cast<double>(counters[k].get(i.counters())));
     }
   }
   out.push_back(state.Take());

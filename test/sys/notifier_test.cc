@@ -518,7 +518,7 @@ TEST_F(LoopTest, AHangingHookIsKilledWhileAdvertisementsContinue) {
       "%.3f ms\n",
       io.sent - sent_when_hook_started,
       std::chrono::duration<double, std::milli>(
-          instance.stats().max_advert_timer_lateness)
+          instance.stats().max_advert_timer_lateness.get())
           .count());
 }
 

@@ -443,3 +443,35 @@ TEST(Router, ARenamedVirtualMacIsReleasedBeforeTheNewOneIsMade) {
 }
 }  // namespace
 }  // namespace vrrp::testing
+
+namespace vrrp::testing {
+namespace {
+// The snapshot's counters are the instance's own (shared, relaxed atomics):
+// a snapshot taken once shows every advertisement sent since, with no
+// rebuild; what changes without a transition (a new master heard) asks for
+// one through on_change.
+TEST(Router, SnapshotCountersAreLiveAndStatusChangesAskForARebuild) {
+  FakeScheduler clock;
+  Node node(clock);
+  BecomeMaster(clock, node, With({Instance1()}));
+  const Snapshot snap = node.Snap();
+  const uint64_t sent = snap.instances[0].counters().advertisements_sent;
+  clock.Advance(seconds(5));
+  EXPECT_EQ(snap.instances[0].counters().advertisements_sent, sent + 5);
+  EXPECT_EQ(snap.instances[0].lateness().count.get(), 5u + sent - 1);
+  EXPECT_EQ(snap.instances[0].status.stats.advertisements_sent, sent);
+
+  InstanceConfig other = Instance1();
+  other.name = "VI_2";
+  other.vrid = 2;
+  Node backup(clock, "192.0.2.2/24");
+  backup.router.Start(With({other}));
+  const int changes = backup.changes;
+  backup.link.Receive("eth0", Encode(2, 200), From("192.0.2.9"));
+  EXPECT_GT(backup.changes, changes);  // a master (and a peer) appeared
+  const int after = backup.changes;
+  backup.link.Receive("eth0", Encode(2, 200), From("192.0.2.9"));
+  EXPECT_EQ(backup.changes, after);  // the same again: nothing to show
+}
+}  // namespace
+}  // namespace vrrp::testing

@@ -140,7 +140,7 @@ void Instance::Shutdown(std::function<void()> released) {
   // §6.4.3 Shutdown: cancel the Adver_Timer, send priority 0.
   io_.StopAnnouncing();
   SendAdvertisement(0);
-  ++stats_.release_master;
+  ++stats_->release_master;
   if (config_->shutdown_mode == ShutdownMode::kStrict) {
     RemoveVirtualAddresses();
     TransitionTo(State::kInitialize, TransitionReason::kShutdown);
@@ -177,7 +177,7 @@ void Instance::FinishRelease() {
 }
 
 void Instance::CountReceiveError(ReceiveError error) {
-  ++stats_.receive_errors[static_cast<size_t>(error)];
+  ++stats_->receive_errors[static_cast<size_t>(error)];
 }
 
 void Instance::RecordError(ReceiveError error, const IpAddress& source,
@@ -250,9 +250,9 @@ bool Instance::CheckAdvertisement(const DecodedAdvertisement& decoded,
 void Instance::RecordPeer(const DecodedAdvertisement& decoded,
                           const IpAddress& source) {
   if (decoded.checksum_form == ChecksumForm::kWithPseudoHeader) {
-    ++stats_.received_with_pseudo_header;
+    ++stats_->received_with_pseudo_header;
   } else {
-    ++stats_.received_without_pseudo_header;
+    ++stats_->received_without_pseudo_header;
   }
   auto it = peers_.find(source);
   if (it == peers_.end()) {
@@ -263,8 +263,14 @@ void Instance::RecordPeer(const DecodedAdvertisement& decoded,
           }));
     }
     it = peers_.emplace(source, PeerInfo{}).first;
+    peers_changed_ = true;
   }
   PeerInfo& p = it->second;
+  if (p.priority != decoded.advertisement.priority ||
+      p.advert_interval != decoded.advertisement.max_adver_interval ||
+      p.checksum_form != decoded.checksum_form) {
+    peers_changed_ = true;
+  }
   p.priority = decoded.advertisement.priority;
   p.advert_interval = decoded.advertisement.max_adver_interval;
   p.checksum_form = decoded.checksum_form;
@@ -284,6 +290,21 @@ bool Instance::PreemptAllowed(TimePoint now) {
 
 void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
                                const IpAddress& source) {
+  const std::optional<IpAddress> master = master_address_;
+  const uint8_t master_priority = master_priority_;
+  const Duration master_interval = master_adver_interval_;
+  peers_changed_ = false;
+  HandleAdvertisement(decoded, source);
+  // Transitions republish on their own; this is for what changes without.
+  if (observer_ && (peers_changed_ || master != master_address_ ||
+                    master_priority != master_priority_ ||
+                    master_interval != master_adver_interval_)) {
+    observer_->OnStatusChanged(*this);
+  }
+}
+
+void Instance::HandleAdvertisement(const DecodedAdvertisement& decoded,
+                                   const IpAddress& source) {
   const Advertisement& adv = decoded.advertisement;
   if (releasing_) {
     // Hitless shutdown: the first advertisement of a new master ends it,
@@ -305,11 +326,11 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   }
   if (source_ && source == *source_) return;  // our own, looped back
   if (!CheckAdvertisement(decoded, source)) return;
-  ++stats_.advertisements_received;
+  ++stats_->advertisements_received;
   RecordPeer(decoded, source);
   const TimePoint now = scheduler_.Now();
   const uint8_t ours = effective_priority();
-  if (adv.priority == 0) ++stats_.priority_zero_received;
+  if (adv.priority == 0) ++stats_->priority_zero_received;
 
   if (state_ == State::kBackup) {
     // §6.4.2.
@@ -368,7 +389,7 @@ void Instance::OnAdvertisement(const DecodedAdvertisement& decoded,
   if (!last_heal_announce_ || now - *last_heal_announce_ >= kHealAnnounceGap) {
     last_heal_announce_ = now;
     io_.Announce(config_->virtual_addresses);
-    ++stats_.announcements;
+    ++stats_->announcements;
   }
 }
 
@@ -379,12 +400,12 @@ void Instance::BecomeMaster(TransitionReason reason,
   SendAdvertisement(effective_priority());
   AddVirtualAddresses();
   io_.Announce(config_->virtual_addresses);
-  ++stats_.announcements;
+  ++stats_->announcements;
   adver_deadline_ = scheduler_.Now() + config_->advert_interval;
   adver_timer_->ArmAt(adver_deadline_);
   lower_master_since_.reset();
   last_heal_announce_.reset();
-  ++stats_.become_master;
+  ++stats_->become_master;
   TransitionTo(State::kMaster, reason, master_silence);
 }
 
@@ -393,7 +414,7 @@ void Instance::BecomeBackup(TransitionReason reason) {
   adver_timer_->Cancel();
   io_.StopAnnouncing();
   RemoveVirtualAddresses();
-  ++stats_.release_master;
+  ++stats_->release_master;
   pending_takeover_reason_ = TransitionReason::kMasterDownTimer;
   ArmMasterDownTimer(
       MasterDownInterval(effective_priority(), master_adver_interval_));
@@ -414,8 +435,9 @@ void Instance::OnAdverTimer() {
   if (state_ != State::kMaster) return;
   const TimePoint now = scheduler_.Now();
   const Duration lateness = now - adver_deadline_;
-  stats_.max_advert_timer_lateness =
-      std::max(stats_.max_advert_timer_lateness, lateness);
+  if (lateness > stats_->max_advert_timer_lateness.get()) {
+    stats_->max_advert_timer_lateness = lateness;
+  }
   if (observer_) observer_->OnAdvertTimerLateness(*this, lateness);
   SendAdvertisement(effective_priority());
   // Keep the cadence from drifting with each late wake-up.
@@ -431,8 +453,8 @@ void Instance::ArmMasterDownTimer(Duration after) {
 void Instance::SendAdvertisement(uint8_t priority) {
   advert_.priority = priority;
   io_.SendAdvertisement(advert_);
-  ++stats_.advertisements_sent;
-  if (priority == 0) ++stats_.priority_zero_sent;
+  ++stats_->advertisements_sent;
+  if (priority == 0) ++stats_->priority_zero_sent;
 }
 
 void Instance::AddVirtualAddresses() {
@@ -504,7 +526,7 @@ void Instance::ChangeAddresses(const std::vector<IpPrefix>& before) {
   // Only the new ones: the clients of the others already point at us.
   if (state_ == State::kMaster) {
     io_.Announce(added);
-    ++stats_.announcements;
+    ++stats_->announcements;
   }
 }
 
@@ -560,7 +582,7 @@ void Instance::EnterFault(TransitionReason reason) {
       SendAdvertisement(0);
     }
     RemoveVirtualAddresses();
-    ++stats_.release_master;
+    ++stats_->release_master;
   }
   TransitionTo(State::kFault, reason);
 }
@@ -609,7 +631,7 @@ void Instance::StatusInto(InstanceStatus& s) const {
   s.tracker_fault = (fault_causes_ & kFaultTracker) != 0;
   s.link_up = (fault_causes_ & kFaultLinkDown) == 0;
   s.last_transition = last_transition_;
-  s.stats = stats_;
+  s.stats = *stats_;
   s.peers = peers_;
 }
 

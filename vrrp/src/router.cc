@@ -109,7 +109,9 @@ class Router::Metrics : public InstanceObserver {
     TransitionCounts transitions;
     std::optional<double> last_transition_unix_seconds;
     Histogram failover{FailoverBuckets()};
-    Histogram lateness{LatenessBuckets()};
+    // Written on every advertisement sent: shared live with snapshots.
+    std::shared_ptr<Histogram> lateness =
+        std::make_shared<Histogram>(LatenessBuckets(), /*preallocated=*/true);
   };
   explicit Metrics(std::function<double()> unix_now)
       : unix_now_(std::move(unix_now)) {}
@@ -124,13 +126,15 @@ class Router::Metrics : public InstanceObserver {
   }
   void OnAdvertTimerLateness(const Instance& instance,
                              Duration lateness) override {
-    by_name_[instance.name()].lateness.Observe(
+    by_name_[instance.name()].lateness->Observe(
         std::chrono::duration<double>(lateness).count());
   }
   const PerInstance* Find(const std::string& name) const {
     auto it = by_name_.find(name);
     return it == by_name_.end() ? nullptr : &it->second;
   }
+  // Made at creation, so a snapshot can share its live histogram at once.
+  void Add(const std::string& name) { by_name_.try_emplace(name); }
 
  private:
   std::function<double()> unix_now_;
@@ -146,6 +150,9 @@ class ChangeObserver : public InstanceObserver {
   explicit ChangeObserver(std::function<void()> changed)
       : changed_(std::move(changed)) {}
   void OnTransition(const Instance&, const Transition&) override {
+    if (changed_) changed_();
+  }
+  void OnStatusChanged(const Instance&) override {
     if (changed_) changed_();
   }
 
@@ -218,6 +225,7 @@ Router::Member& Router::Create(std::shared_ptr<const InstanceConfig> config) {
   m->port = links_.OpenPort(m->config);
   m->instance = std::make_unique<Instance>(m->config, scheduler_, *m->port,
                                            m->port->addresses(), &fanout_);
+  metrics_->Add(m->config->name);
   members_.push_back(std::move(m));
   Member& ref = *members_.back();
   // Appended: within a key, instances keep the order they were created in.
@@ -675,6 +683,16 @@ void Router::OnDatagram(const std::string& interface, Family family,
 }
 
 void Router::FillSnapshot(Snapshot& snap) const {
+  FillInstances(snap.instances);
+  FillSharedState(snap);
+}
+
+void Router::FillSharedState(Snapshot& snap) const {
+  snap.interface_receive_errors = receive_errors_;
+  snap.sync_groups = groups_.Status();
+}
+
+void Router::FillInstances(InstanceList& out) const {
   // One entry per configured instance: a re-created instance appears twice
   // while the old one releases, and the newer (later) one is in force; a
   // removed one that is still releasing is not shown.
@@ -683,19 +701,19 @@ void Router::FillSnapshot(Snapshot& snap) const {
     if (m->removed) continue;
     newest[m->config->name] = m.get();
   }
-  auto& instances = snap.instances;
-  instances.resize(newest.size());
-  size_t filled = 0;
+  // A new list: snapshots already published keep theirs.
+  out.clear();
+  std::vector<InstanceSnapshot>& instances = out.Mutable();
+  instances.reserve(newest.size());
   for (const auto& m : members_) {
     auto it = newest.find(m->config->name);
     if (it == newest.end() || it->second != m.get()) continue;
-    InstanceSnapshot& i = instances[filled++];
+    InstanceSnapshot& i = instances.emplace_back();
     i.config = m->config;
     m->instance->StatusInto(i.status);
+    i.live_stats = m->instance->live_stats();
     if (tracking_ && !m->config->track.empty()) {
       i.tracking = tracking_->Explain(m->config->track);
-    } else {
-      i.tracking.clear();
     }
     // Whether the kernel really has each address, from the link layer's
     // view (kept current by address events, no dump per snapshot).
@@ -703,25 +721,18 @@ void Router::FillSnapshot(Snapshot& snap) const {
                                   ? m->config->virtual_mac_interface
                                   : m->config->interface;
     const InterfaceState& itf = links_.Interface(home);
-    i.vip_present.clear();
     for (const auto& vip : m->config->virtual_addresses) {
       i.vip_present.emplace_back(vip, itf.Has(vip.address));
     }
+    i.failover_seconds = Histogram(FailoverBuckets());
+    i.advert_lateness_seconds = Histogram(LatenessBuckets());
     if (const auto* p = metrics_->Find(m->config->name)) {
       i.transitions = p->transitions;
       i.last_transition_unix_seconds = p->last_transition_unix_seconds;
       i.failover_seconds = p->failover;
-      i.advert_lateness_seconds = p->lateness;
-    } else {
-      i.transitions.clear();
-      i.last_transition_unix_seconds.reset();
-      i.failover_seconds = Histogram(FailoverBuckets());
-      i.advert_lateness_seconds = Histogram(LatenessBuckets());
+      i.live_lateness = p->lateness;
     }
   }
-  instances.resize(filled);
-  snap.interface_receive_errors = receive_errors_;
-  snap.sync_groups = groups_.Status();
 }
 
 }  // namespace vrrp

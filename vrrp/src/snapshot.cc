@@ -49,15 +49,31 @@ std::string_view ToString(TransitionReason reason) {
 }
 
 void Histogram::Observe(double value) {
-  if (counts.empty()) counts.assign(bounds.size(), 0);
+  if (counts.empty()) counts.resize(bounds.size());
   for (size_t i = 0; i < bounds.size(); ++i) {
     if (value <= bounds[i]) {
       ++counts[i];
       break;
     }
   }
-  sum += value;
+  sum.set(sum.get() + value);
   ++count;
+}
+
+std::vector<InstanceSnapshot>& InstanceList::Mutable() {
+  // use_count() == 1: no published snapshot holds it, and none can take a
+  // reference but through one.
+  if (!items_) {
+    items_ = std::make_shared<std::vector<InstanceSnapshot>>();
+  } else if (items_.use_count() != 1) {
+    items_ = std::make_shared<std::vector<InstanceSnapshot>>(*items_);
+  }
+  return *items_;
+}
+
+const std::vector<InstanceSnapshot>& InstanceList::items() const {
+  static const std::vector<InstanceSnapshot> kNone;
+  return items_ ? *items_ : kNone;
 }
 
 std::span<const double> FailoverBuckets() {

@@ -41,6 +41,10 @@ class InstanceObserver {
   // How late the Adver_Timer fired (timer-lateness metric).
   virtual void OnAdvertTimerLateness(const Instance& /*instance*/,
                                      Duration /*lateness*/) {}
+  // What a snapshot shows of the instance changed without a transition:
+  // the master it follows or that master's priority or interval, a peer's
+  // priority, interval or checksum form, a new peer.
+  virtual void OnStatusChanged(const Instance& /*instance*/) {}
   // An advertisement failed an instance-level §7.1 check; `action` says
   // whether it was dropped or, counted, still followed.
   virtual void OnReceiveError(const Instance& /*instance*/,
@@ -126,7 +130,9 @@ class Instance {
   // same snapshot every 100 ms without allocating (issue 3's memory per
   // instance: the republish's allocations fragmented the heap).
   void StatusInto(InstanceStatus& out) const;
-  const InstanceStats& stats() const { return stats_; }
+  const InstanceStats& stats() const { return *stats_; }
+  // The same counters, for readers on other threads (see LiveValue).
+  std::shared_ptr<const InstanceStats> live_stats() const { return stats_; }
 
  private:
   enum FaultCause : uint8_t {
@@ -153,6 +159,8 @@ class Instance {
                    TransitionReason clear_reason);
   void EnterFault(TransitionReason reason);
   void StartFromInitialize(TransitionReason reason);
+  void HandleAdvertisement(const DecodedAdvertisement& decoded,
+                           const IpAddress& source);
   bool CheckAdvertisement(const DecodedAdvertisement& decoded,
                           const IpAddress& source);
   void RecordError(ReceiveError error, const IpAddress& source,
@@ -197,8 +205,9 @@ class Instance {
   bool releasing_ = false;
   std::function<void()> released_;
   std::optional<Transition> last_transition_;
-  InstanceStats stats_;
+  std::shared_ptr<InstanceStats> stats_ = std::make_shared<InstanceStats>();
   std::map<IpAddress, PeerInfo> peers_;
+  bool peers_changed_ = false;  // by the advertisement being handled
 
   // The advertisement we send, built once; only the priority changes.
   Advertisement advert_;

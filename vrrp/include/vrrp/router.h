@@ -46,6 +46,9 @@ class ObserverFanout : public InstanceObserver {
                       ReceiveErrorAction action) override {
     for (auto* o : to_) o->OnReceiveError(i, e, s, action);
   }
+  void OnStatusChanged(const Instance& i) override {
+    for (auto* o : to_) o->OnStatusChanged(i);
+  }
 
  private:
   std::vector<InstanceObserver*> to_;
@@ -102,10 +105,15 @@ class Router {
   void ForEachInstance(const std::function<void(const Instance&)>& fn) const;
   size_t size() const { return members_.size(); }
 
-  // Fills `out` (instances, receive errors, sync groups), reusing what it
-  // already holds. Trackers, notifications and I/O errors are the
-  // caller's to add.
+  // Fills `out`'s instances, receive errors and sync groups. Trackers,
+  // notifications and I/O errors are the caller's to add.
   void FillSnapshot(Snapshot& out) const;
+  // A new list of the instances as they are now (the slowly changing part;
+  // their counters and lateness are shared live). Rebuild it when
+  // Options::on_change says something changed.
+  void FillInstances(InstanceList& out) const;
+  // What is not per instance: receive errors by interface, sync groups.
+  void FillSharedState(Snapshot& out) const;
 
   // Datagrams refused before reaching any instance, by interface.
   const std::map<std::string, std::array<uint64_t, kReceiveErrorCount>>&

@@ -8,6 +8,7 @@
 // this header, never instance.h).
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -75,18 +77,64 @@ struct PeerInfo {
   uint64_t advertisements = 0;
 };
 
+// A value that one thread (the event loop) writes and any thread reads at
+// any time: a relaxed atomic. A scrape reading it takes nothing the
+// advertisement path waits on, and the single writer pays a plain load and
+// store (no locked instruction). Copies read it once.
+template <typename T>
+class LiveValue {
+ public:
+  constexpr LiveValue(T v = T{}) noexcept : v_(v) {}  // NOLINT: implicit
+  LiveValue(const LiveValue& o) noexcept : v_(o.get()) {}
+  LiveValue& operator=(const LiveValue& o) noexcept {
+    set(o.get());
+    return *this;
+  }
+  LiveValue& operator=(T v) noexcept {
+    set(v);
+    return *this;
+  }
+  T get() const noexcept { return v_.load(std::memory_order_relaxed); }
+  void set(T v) noexcept { v_.store(v, std::memory_order_relaxed); }
+  operator T() const noexcept { return get(); }  // NOLINT: implicit
+  // Compared as the value (templates such as duration's operator== take no
+  // implicit conversion).
+  template <typename U>
+  requires(!std::is_base_of_v<LiveValue, U>) friend bool operator==(
+      const LiveValue& a, const U& b) {
+    return a.get() == b;
+  }
+
+ private:
+  std::atomic<T> v_;
+};
+
+// A counter of the loop's (see LiveValue): ++ is a load and a store.
+class LiveCounter : public LiveValue<uint64_t> {
+ public:
+  using LiveValue::LiveValue;
+  using LiveValue::operator=;
+  LiveCounter& operator++() noexcept {
+    set(get() + 1);
+    return *this;
+  }
+};
+
+// An instance's counters. The instance shares them (InstanceSnapshot::live)
+// so that scrapes read them as they are now, without the snapshot being
+// rebuilt for every advertisement.
 struct InstanceStats {
-  uint64_t advertisements_sent = 0;
-  uint64_t advertisements_received = 0;  // accepted by the §7.1 checks
-  uint64_t priority_zero_sent = 0;
-  uint64_t priority_zero_received = 0;
-  uint64_t become_master = 0;  // vrrpv3StatisticsMasterTransitions
-  uint64_t release_master = 0;
-  uint64_t announcements = 0;  // Announce() calls (each covers every VIP)
-  std::array<uint64_t, kReceiveErrorCount> receive_errors{};
-  uint64_t received_with_pseudo_header = 0;
-  uint64_t received_without_pseudo_header = 0;
-  Duration max_advert_timer_lateness{0};
+  LiveCounter advertisements_sent;
+  LiveCounter advertisements_received;  // accepted by the §7.1 checks
+  LiveCounter priority_zero_sent;
+  LiveCounter priority_zero_received;
+  LiveCounter become_master;  // vrrpv3StatisticsMasterTransitions
+  LiveCounter release_master;
+  LiveCounter announcements;  // Announce() calls
+  std::array<LiveCounter, kReceiveErrorCount> receive_errors{};
+  LiveCounter received_with_pseudo_header;
+  LiveCounter received_without_pseudo_header;
+  LiveValue<Duration> max_advert_timer_lateness{Duration{0}};
 
   uint64_t errors(ReceiveError e) const {
     return receive_errors[static_cast<size_t>(e)];
@@ -133,22 +181,28 @@ struct SyncGroupStatus {
 // A fixed-bucket histogram (Prometheus semantics: `counts[i]` observations
 // <= bounds[i], not cumulative; the +Inf bucket is `count`).
 //
-// Memory: every instance has two, and each lives in the observer and in
-// every snapshot alive (two while one is published), so the bounds are a
-// view of a static table and the counts are allocated at the first
-// observation: an instance that never failed over carries no failover
-// buckets (issue 3: under 2 KiB per added instance).
+// Memory: the bounds are a view of a static table and the counts are
+// allocated at the first observation, so an instance that never failed
+// over carries no failover buckets. One written on every advertisement
+// (lateness) is shared live with scrapes instead of copied: it is made
+// `preallocated`, since growing the counts under a reader would be a race;
+// its values are LiveValues, written by the loop alone.
 struct Histogram {
-  std::span<const double> bounds;  // static storage (FailoverBuckets() ...)
-  std::vector<uint64_t> counts;    // empty, or one per bound
-  double sum = 0;
-  uint64_t count = 0;
+  std::span<const double> bounds;   // static storage (FailoverBuckets() ...)
+  std::vector<LiveCounter> counts;  // empty, or one per bound
+  LiveValue<double> sum{0.0};
+  LiveCounter count;
 
-  explicit Histogram(std::span<const double> upper_bounds = {})
-      : bounds(upper_bounds) {}
+  explicit Histogram(std::span<const double> upper_bounds = {},
+                     bool preallocated = false)
+      : bounds(upper_bounds) {
+    if (preallocated) counts.resize(bounds.size());
+  }
   void Observe(double value);
   // Observations <= bounds[i] and > bounds[i-1].
-  uint64_t CountAt(size_t i) const { return counts.empty() ? 0 : counts[i]; }
+  uint64_t CountAt(size_t i) const {
+    return counts.empty() ? 0 : counts[i].get();
+  }
 };
 
 using TransitionKey = std::tuple<State, State, TransitionReason>;
@@ -193,6 +247,49 @@ struct InstanceSnapshot {
   Histogram advert_lateness_seconds;  // how late each Adver_Timer fired
   // The instance's track: list and what each entry contributes now.
   std::vector<TrackedStatus> tracking;
+  // The router's own counters and lateness histogram, read as they are now
+  // (LiveValue): the snapshot is republished on events, not for every
+  // advertisement. Null in a snapshot built by hand (tests): then the
+  // copies above are what counters() and lateness() return.
+  std::shared_ptr<const InstanceStats> live_stats;
+  std::shared_ptr<const Histogram> live_lateness;
+
+  const InstanceStats& counters() const {
+    return live_stats ? *live_stats : status.stats;
+  }
+  const Histogram& lateness() const {
+    return live_lateness ? *live_lateness : advert_lateness_seconds;
+  }
+};
+
+// The instances of a snapshot. Shared between snapshots until one of the
+// instances changes: the loop republishes the small, fast-changing rest
+// (trackers, notifications, I/O errors) without copying every instance, and
+// rebuilds this list only on an instance's event (transition, reload, link,
+// address or peer change). Writing through a shared list copies it first.
+class InstanceList {
+ public:
+  using value_type = InstanceSnapshot;
+  using const_iterator = std::vector<InstanceSnapshot>::const_iterator;
+
+  const_iterator begin() const { return items().begin(); }
+  const_iterator end() const { return items().end(); }
+  size_t size() const { return items().size(); }
+  bool empty() const { return items().empty(); }
+  const InstanceSnapshot& operator[](size_t i) const { return items()[i]; }
+  const InstanceSnapshot& at(size_t i) const { return items().at(i); }
+  const InstanceSnapshot& back() const { return items().back(); }
+
+  // The writable vector, copied first if another snapshot shares it.
+  std::vector<InstanceSnapshot>& Mutable();
+  InstanceSnapshot& operator[](size_t i) { return Mutable()[i]; }
+  void push_back(InstanceSnapshot i) { Mutable().push_back(std::move(i)); }
+  InstanceSnapshot& emplace_back() { return Mutable().emplace_back(); }
+  void clear() { items_.reset(); }
+
+ private:
+  const std::vector<InstanceSnapshot>& items() const;
+  std::shared_ptr<std::vector<InstanceSnapshot>> items_;
 };
 
 struct TrackerSnapshot {
@@ -202,7 +299,7 @@ struct TrackerSnapshot {
 
 struct Snapshot {
   double taken_at_unix_seconds = 0;
-  std::vector<InstanceSnapshot> instances;
+  InstanceList instances;
   // Refused before reaching an instance, per interface and reason.
   std::map<std::string, std::array<uint64_t, kReceiveErrorCount>>
       interface_receive_errors;
