@@ -12,7 +12,8 @@
 //
 //   failover_bench [--runs=N] [--only=crash,graceful,resources]
 //                  [--intervals=10ms,1s] [--impl=ours,keepalived,floor]
-//                  [--instances=200] [--window=10s] [--resource-runs=3]
+//                  [--instances=200] [--resource-interval=10ms] [--window=10s]
+//                  [--resource-runs=3]
 //                  [--quiet-wait=60s] [--seed=N] [--verbose]
 //                  [--daemon=PATH]
 
@@ -690,6 +691,9 @@ struct Options {
   // kFloor takes part in the resource runs only.
   std::vector<Impl> impls = {Impl::kOurs, Impl::kKeepalived, Impl::kFloor};
   int instances = 200;
+  // The resource runs' advertisement interval: 10 ms for the CPU of a busy
+  // master, 1 s for the idle cost (issue 11: 251 instances at 1 s).
+  int resource_interval_ms = 10;
   int window_s = 10;
   int resource_runs = 3;
   int quiet_wait_s = 60;  // per resource run, for the machine to calm down
@@ -1266,6 +1270,11 @@ Options Parse(int argc, char** argv) {
           throw std::invalid_argument("--impl: ours, keepalived, floor");
         }
       }
+    } else if (auto v = val("--resource-interval")) {
+      o.resource_interval_ms = duration_ms(*v);
+      if (o.resource_interval_ms < 10 || o.resource_interval_ms % 10 != 0) {
+        throw std::invalid_argument("--resource-interval: 10ms, 20ms, ... 1s");
+      }
     } else if (auto v = val("--instances")) {
       o.instances = std::atoi(v->c_str());
     } else if (auto v = val("--window")) {
@@ -1285,7 +1294,7 @@ Options Parse(int argc, char** argv) {
           "failover_bench [--runs=N] [--only=crash,graceful,resources]\n"
           "               [--intervals=1s,10ms] "
           "[--impl=ours,keepalived,floor]\n"
-          "               [--instances=200] [--window=10s] "
+          "               [--instances=200] [--resource-interval=10ms] [--window=10s] "
           "[--resource-runs=3] [--quiet-wait=60s]\n"
           "               [--seed=N] [--verbose]\n"
           "               [--daemon=PATH (default: this build's "
@@ -1483,7 +1492,7 @@ int Main(int argc, char** argv) {
   }
 
   if (opt.only.count("resources")) {
-    constexpr int kInterval = 10;
+    const int kInterval = opt.resource_interval_ms;
     // Alternating ours / Keepalived / the floor, several times: load that
     // comes and goes on the machine then hits them alike; the table gives
     // medians.
@@ -1631,7 +1640,10 @@ int Main(int argc, char** argv) {
     for (bool master : {true, false}) {
       const std::string who = master ? "master" : "backup";
       line(who + " CPU %, VRRP process", N, master, false, cpu, 2,
-           master ? "ratio <= 0.25" : "", master);
+           !master ? ""
+           : kInterval == 10 ? "(ours-floor)/(ka-floor) <= 0.25"
+                             : "ours <= keepalived",
+           master);
       line(who + " CPU %, all processes", N, master, true, cpu, 2, "", master);
       line(who + " user CPU %, VRRP process", N, master, false, user, 2, "",
            master);
