@@ -33,6 +33,9 @@ Result<std::unique_ptr<LinuxLinkLayer>, std::string> LinuxLinkLayer::Open(
         ++self->stats_.address_errors;
         self->Log(LogLevel::kError,
                   "address " + a.ToString() + " on " + itf + ": " + msg);
+      },
+      [self](const std::string& itf, const IpPrefix& a, bool added) {
+        self->NoteAddress(itf, a, added);
       });
   auto mon = LinkMonitor::Open(
       {.on_link = [self](const InterfaceInfo& i) { self->OnLinkEvent(i); },
@@ -300,6 +303,35 @@ void LinuxLinkLayer::RefreshAll() {
     info.name = n;
     OnLinkEvent(info);
   }
+}
+
+void LinuxLinkLayer::NoteAddress(const std::string& name,
+                                 const IpPrefix& prefix, bool added) {
+  // The kernel acknowledged it: the cache says so at once, so that a
+  // snapshot taken right after a takeover shows the address its master
+  // holds. The netlink event that follows re-reads the truth (flags too).
+  Itf* itf = FindItf(name);
+  if (itf == nullptr || !itf->state.exists()) return;
+  auto& list = itf->state.of(prefix.address.family());
+  std::erase_if(list, [&](const InterfaceAddress& a) {
+    return a.prefix.address == prefix.address;
+  });
+  if (!added) return;
+  InterfaceAddress entry;
+  entry.ifindex = itf->state.ifindex;
+  entry.prefix = prefix;
+  entry.nodad = !prefix.address.is_v4();
+  // IPv4: secondary when a primary of its subnet is there (the kernel's
+  // rule), so the source-address choice is not misled meanwhile.
+  entry.secondary = prefix.address.is_v4() &&
+                    std::any_of(list.begin(), list.end(),
+                                [&](const InterfaceAddress& o) {
+                                  return !o.secondary &&
+                                         SamePrefix(o.prefix.address,
+                                                    prefix.address,
+                                                    o.prefix.prefix_length);
+                                });
+  list.push_back(entry);
 }
 
 void LinuxLinkLayer::RemoveStrayAddress(const std::string& interface,

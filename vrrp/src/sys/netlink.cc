@@ -830,8 +830,11 @@ Result<Unit, std::string> WriteInterfaceSysctl(Family family,
 // NetlinkAddressManager
 
 NetlinkAddressManager::NetlinkAddressManager(Netlink& netlink,
-                                             ErrorHandler on_error)
-    : netlink_(netlink), on_error_(std::move(on_error)) {}
+                                             ErrorHandler on_error,
+                                             DoneHandler on_done)
+    : netlink_(netlink),
+      on_error_(std::move(on_error)),
+      on_done_(std::move(on_done)) {}
 
 namespace {
 
@@ -857,7 +860,10 @@ void NetlinkAddressManager::AddAddress(const std::string& interface,
   int error_number = 0;
   if (auto index = ResolveIndex(interface, &error, &error_number)) {
     auto result = netlink_.AddAddress(*index, address);
-    if (result.ok()) return;
+    if (result.ok()) {
+      if (on_done_) on_done_(interface, address, /*added=*/true);
+      return;
+    }
     error = result.error();
   }
   if (on_error_) on_error_(interface, address, error);
@@ -873,7 +879,10 @@ void NetlinkAddressManager::RemoveAddress(const std::string& interface,
   if (!index && error_number == ENODEV) return;
   if (index) {
     auto result = netlink_.RemoveAddress(*index, address);
-    if (result.ok()) return;
+    if (result.ok()) {
+      if (on_done_) on_done_(interface, address, /*added=*/false);
+      return;
+    }
     error = result.error();
   }
   if (on_error_) on_error_(interface, address, error);

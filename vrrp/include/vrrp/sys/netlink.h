@@ -102,7 +102,11 @@ class NetlinkAddressManager : public AddressManager {
   using ErrorHandler =
       std::function<void(const std::string& interface, const IpPrefix& address,
                          const std::string& message)>;
-  NetlinkAddressManager(Netlink& netlink, ErrorHandler on_error);
+  // The kernel acknowledged a change: `added` or removed.
+  using DoneHandler = std::function<void(const std::string& interface,
+                                         const IpPrefix& address, bool added)>;
+  NetlinkAddressManager(Netlink& netlink, ErrorHandler on_error,
+                        DoneHandler on_done = {});
   void AddAddress(const std::string& interface,
                   const IpPrefix& address) override;
   void RemoveAddress(const std::string& interface,
@@ -111,6 +115,7 @@ class NetlinkAddressManager : public AddressManager {
  private:
   Netlink& netlink_;
   ErrorHandler on_error_;
+  DoneHandler on_done_;
 };
 
 // Subscribes to link and address events (RTMGRP_LINK, RTMGRP_IPV4_IFADDR,
