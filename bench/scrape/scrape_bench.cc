@@ -64,6 +64,8 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     const bool v6 = k >= count / 2;
     const int vrid = k % 250 + 1;
     InstanceSnapshot i;
+    auto st = std::make_shared<vrrp::InstanceStats>();
+    i.stats = st;
     auto config = std::make_shared<vrrp::InstanceConfig>();
     i.config = config;
     config->name = "vip" + std::to_string(k + 1);
@@ -86,20 +88,19 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     i.status.master_advert_interval = vrrp::Centiseconds(100);
     i.status.skew_time = std::chrono::microseconds(414062);
     i.status.master_down_interval = std::chrono::microseconds(3414062);
-    auto& st = i.status.stats;
-    st.advertisements_sent = 1000 + tick;
-    st.advertisements_received = 100000 + 10 * tick + static_cast<uint64_t>(k);
-    st.priority_zero_sent = 3;
-    st.priority_zero_received = 2;
-    st.become_master = 4;
-    st.release_master = 3;
-    st.announcements = 4;
-    for (auto& e : st.receive_errors) e = 1 + tick % 7;
-    st.received_with_pseudo_header = st.advertisements_received.get();
-    st.received_without_pseudo_header = 1;
+    st->advertisements_sent = 1000 + tick;
+    st->advertisements_received = 100000 + 10 * tick + static_cast<uint64_t>(k);
+    st->priority_zero_sent = 3;
+    st->priority_zero_received = 2;
+    st->become_master = 4;
+    st->release_master = 3;
+    st->announcements = 4;
+    for (auto& e : st->receive_errors) e = 1 + tick % 7;
+    st->received_with_pseudo_header = st->advertisements_received.get();
+    st->received_without_pseudo_header = 1;
     vrrp::PeerInfo p;
     p.priority = 200;
-    p.advertisements = st.advertisements_received.get();
+    p.advertisements = st->advertisements_received.get();
     i.status.peers[master] = p;
     i.vip_present = {{config->virtual_addresses[0], false}};
     i.last_transition_unix_seconds = s->taken_at_unix_seconds - 3600;
@@ -112,9 +113,8 @@ std::shared_ptr<Snapshot> MakeSnapshot(int count, uint64_t tick) {
     i.failover_seconds = Histogram(FailoverBuckets());
     i.failover_seconds.Observe(3.4140625);
     i.failover_seconds.Observe(0.4140625);
-    i.advert_lateness_seconds = Histogram(LatenessBuckets());
     for (uint64_t n = 0; n < 20 + tick % 5; ++n) {
-      i.advert_lateness_seconds.Observe(0.00002 * static_cast<double>(n));
+      st->advert_lateness.Observe(0.00002 * static_cast<double>(n));
     }
     s->instances.push_back(std::move(i));
   }

@@ -566,6 +566,7 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
         Receive(*router, rec, bytes, info);
       } else if (cmd == "check") {
         const InstanceStatus s = instance->Status();
+        const InstanceStats& counters = instance->stats();
         for (const auto& [k, v] : kv) {
           std::string got;
           if (k == "state") {
@@ -584,15 +585,15 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             }
             continue;
           } else if (k == "received") {
-            got = std::to_string(s.stats.advertisements_received);
+            got = std::to_string(counters.advertisements_received);
           } else if (k == "sent") {
-            got = std::to_string(s.stats.advertisements_sent);
+            got = std::to_string(counters.advertisements_sent);
           } else if (k == "prio0_received") {
-            got = std::to_string(s.stats.priority_zero_received);
+            got = std::to_string(counters.priority_zero_received);
           } else if (k == "prio0_sent") {
-            got = std::to_string(s.stats.priority_zero_sent);
+            got = std::to_string(counters.priority_zero_sent);
           } else if (k == "max_lateness") {
-            got = FormatDuration(s.stats.max_advert_timer_lateness);
+            got = FormatDuration(counters.max_advert_timer_lateness);
             if (got != FormatDuration(Dur(v))) {
               fail("check " + k + ": want " + v + " got " + got);
               return result;
@@ -605,7 +606,7 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             for (size_t i = 0; i < kReceiveErrorCount; ++i) {
               auto e = static_cast<ReceiveError>(i);
               if (ToString(e) == k.substr(6)) {
-                got = std::to_string(s.stats.errors(e));
+                got = std::to_string(counters.errors(e));
                 found = true;
               }
             }

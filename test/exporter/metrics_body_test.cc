@@ -27,6 +27,8 @@ std::shared_ptr<Snapshot> Sample(uint64_t sent) {
   s->taken_at_unix_seconds = 1700000000.125;
   for (int k = 0; k < 3; ++k) {
     InstanceSnapshot i;
+    auto st = std::make_shared<vrrp::InstanceStats>();
+    i.stats = st;
     auto config = std::make_shared<vrrp::InstanceConfig>();
     i.config = config;
     // A quote, a backslash and a newline must be escaped in label values.
@@ -39,8 +41,8 @@ std::shared_ptr<Snapshot> Sample(uint64_t sent) {
     i.status.state = vrrp::State::kBackup;
     i.status.master_address = *IpAddress::Parse("192.0.2.1");
     i.status.master_down_interval = std::chrono::microseconds(3414062);
-    i.status.stats.advertisements_sent = sent + static_cast<uint64_t>(k);
-    i.status.stats.advertisements_received = 12345678901234ULL;
+    st->advertisements_sent = sent + static_cast<uint64_t>(k);
+    st->advertisements_received = 12345678901234ULL;
     vrrp::PeerInfo p;
     p.priority = 200;
     i.status.peers[*IpAddress::Parse("192.0.2.2")] = p;
@@ -51,8 +53,7 @@ std::shared_ptr<Snapshot> Sample(uint64_t sent) {
     i.failover_seconds = Histogram(FailoverBuckets());
     i.failover_seconds.Observe(0.4140625);
     i.failover_seconds.Observe(0.1 + 0.2);
-    i.advert_lateness_seconds = Histogram(LatenessBuckets());
-    i.advert_lateness_seconds.Observe(0.00003);
+    st->advert_lateness.Observe(0.00003);
     s->instances.push_back(std::move(i));
   }
   s->interface_receive_errors["eth0"][1] = 9;

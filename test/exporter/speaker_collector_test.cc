@@ -28,6 +28,8 @@ Snapshot Fixed() {
   s.taken_at_unix_seconds = 1700000000.0;
   {
     InstanceSnapshot i;
+    auto st = std::make_shared<vrrp::InstanceStats>();
+    i.stats = st;
     auto config = std::make_shared<vrrp::InstanceConfig>();
     i.config = config;
     config->name = "web";
@@ -45,16 +47,15 @@ Snapshot Fixed() {
     i.status.advert_interval = vrrp::Centiseconds(100);
     i.status.master_advert_interval = vrrp::Centiseconds(100);
     i.status.master_down_interval = std::chrono::microseconds(3453125);
-    i.status.stats.advertisements_sent = 1234;
-    i.status.stats.advertisements_received = 7;
-    i.status.stats.priority_zero_received = 1;
-    i.status.stats.become_master = 2;
-    i.status.stats.release_master = 1;
-    i.status.stats.announcements = 3;
-    i.status.stats.received_with_pseudo_header = 5;
-    i.status.stats.received_without_pseudo_header = 2;
-    i.status.stats
-        .receive_errors[static_cast<size_t>(vrrp::ReceiveError::kAdvInterval)] =
+    st->advertisements_sent = 1234;
+    st->advertisements_received = 7;
+    st->priority_zero_received = 1;
+    st->become_master = 2;
+    st->release_master = 1;
+    st->announcements = 3;
+    st->received_with_pseudo_header = 5;
+    st->received_without_pseudo_header = 2;
+    st->receive_errors[static_cast<size_t>(vrrp::ReceiveError::kAdvInterval)] =
         4;
     vrrp::PeerInfo p;
     p.priority = 100;
@@ -70,12 +71,13 @@ Snapshot Fixed() {
     i.failover_seconds = Histogram(FailoverBuckets());
     i.failover_seconds.Observe(0.4140625);
     i.failover_seconds.Observe(3.4140625);
-    i.advert_lateness_seconds = Histogram(LatenessBuckets());
-    i.advert_lateness_seconds.Observe(0.00003);
+    st->advert_lateness.Observe(0.00003);
     s.instances.push_back(i);
   }
   {
     InstanceSnapshot i;
+    auto st = std::make_shared<vrrp::InstanceStats>();
+    i.stats = st;
     auto config = std::make_shared<vrrp::InstanceConfig>();
     i.config = config;
     config->name = "legacy";
@@ -94,7 +96,6 @@ Snapshot Fixed() {
     i.status.master_down_interval = std::chrono::microseconds(3648437);
     i.vip_present = {{config->virtual_addresses[0], false}};
     i.failover_seconds = Histogram(FailoverBuckets());
-    i.advert_lateness_seconds = Histogram(LatenessBuckets());
     s.instances.push_back(i);
   }
   s.interface_receive_errors["eth0"]

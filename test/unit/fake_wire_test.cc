@@ -76,7 +76,7 @@ TEST(FakeWire, ElectsTheHighestPriority) {
       EXPECT_EQ(s.master_address, b.port->source());
       EXPECT_EQ(s.master_priority, 200);
       EXPECT_TRUE(r->decode_errors.empty());
-      EXPECT_EQ(s.stats.errors(ReceiveError::kAdvInterval), 0u);
+      EXPECT_EQ(r->instance->stats().errors(ReceiveError::kAdvInterval), 0u);
     }
   }
 }
@@ -249,8 +249,8 @@ TEST(FakeWire, MixedChecksumFormsInteroperate) {
   lab.clock.Advance(seconds(10));
   EXPECT_EQ(lab.Masters()[0], &a);
   auto s = b.instance->Status();
-  EXPECT_GT(s.stats.received_without_pseudo_header, 0u);
-  EXPECT_EQ(s.stats.received_with_pseudo_header, 0u);
+  EXPECT_GT(b.instance->stats().received_without_pseudo_header, 0u);
+  EXPECT_EQ(b.instance->stats().received_with_pseudo_header, 0u);
   EXPECT_EQ(s.peers.at(a.port->source()).checksum_form,
             ChecksumForm::kWithoutPseudoHeader);
   EXPECT_TRUE(b.decode_errors.empty());

@@ -438,6 +438,8 @@ void Instance::OnAdverTimer() {
   if (lateness > stats_->max_advert_timer_lateness.get()) {
     stats_->max_advert_timer_lateness = lateness;
   }
+  stats_->advert_lateness.Observe(
+      std::chrono::duration<double>(lateness).count());
   if (observer_) observer_->OnAdvertTimerLateness(*this, lateness);
   SendAdvertisement(effective_priority());
   // Keep the cadence from drifting with each late wake-up.
@@ -631,7 +633,6 @@ void Instance::StatusInto(InstanceStatus& s) const {
   s.tracker_fault = (fault_causes_ & kFaultTracker) != 0;
   s.link_up = (fault_causes_ & kFaultLinkDown) == 0;
   s.last_transition = last_transition_;
-  s.stats = *stats_;
   s.peers = peers_;
 }
 

@@ -109,9 +109,6 @@ class Router::Metrics : public InstanceObserver {
     TransitionCounts transitions;
     std::optional<double> last_transition_unix_seconds;
     Histogram failover{FailoverBuckets()};
-    // Written on every advertisement sent: shared live with snapshots.
-    std::shared_ptr<Histogram> lateness =
-        std::make_shared<Histogram>(LatenessBuckets(), /*preallocated=*/true);
   };
   explicit Metrics(std::function<double()> unix_now)
       : unix_now_(std::move(unix_now)) {}
@@ -124,22 +121,15 @@ class Router::Metrics : public InstanceObserver {
           std::chrono::duration<double>(*t.master_silence).count());
     }
   }
-  void OnAdvertTimerLateness(const Instance& instance,
-                             Duration lateness) override {
-    by_name_[instance.name()].lateness->Observe(
-        std::chrono::duration<double>(lateness).count());
-  }
   const PerInstance* Find(const std::string& name) const {
     auto it = by_name_.find(name);
     return it == by_name_.end() ? nullptr : &it->second;
   }
-  // Made at creation, so a snapshot can share its live histogram at once.
-  void Add(const std::string& name) { by_name_.try_emplace(name); }
+
 
  private:
   std::function<double()> unix_now_;
-  // Hashed: OnAdvertTimerLateness looks an instance up on every
-  // advertisement sent.
+  // Only instances that made a transition have an entry.
   std::unordered_map<std::string, PerInstance> by_name_;
 };
 
@@ -225,7 +215,6 @@ Router::Member& Router::Create(std::shared_ptr<const InstanceConfig> config) {
   m->port = links_.OpenPort(m->config);
   m->instance = std::make_unique<Instance>(m->config, scheduler_, *m->port,
                                            m->port->addresses(), &fanout_);
-  metrics_->Add(m->config->name);
   members_.push_back(std::move(m));
   Member& ref = *members_.back();
   // Appended: within a key, instances keep the order they were created in.
@@ -711,7 +700,7 @@ void Router::FillInstances(InstanceList& out) const {
     InstanceSnapshot& i = instances.emplace_back();
     i.config = m->config;
     m->instance->StatusInto(i.status);
-    i.live_stats = m->instance->live_stats();
+    i.stats = m->instance->shared_stats();
     if (tracking_ && !m->config->track.empty()) {
       i.tracking = tracking_->Explain(m->config->track);
     }
@@ -725,12 +714,10 @@ void Router::FillInstances(InstanceList& out) const {
       i.vip_present.emplace_back(vip, itf.Has(vip.address));
     }
     i.failover_seconds = Histogram(FailoverBuckets());
-    i.advert_lateness_seconds = Histogram(LatenessBuckets());
     if (const auto* p = metrics_->Find(m->config->name)) {
       i.transitions = p->transitions;
       i.last_transition_unix_seconds = p->last_transition_unix_seconds;
       i.failover_seconds = p->failover;
-      i.live_lateness = p->lateness;
     }
   }
 }

@@ -60,6 +60,11 @@ void Histogram::Observe(double value) {
   ++count;
 }
 
+const InstanceStats& InstanceSnapshot::counters() const {
+  static const InstanceStats kNone;
+  return stats ? *stats : kNone;
+}
+
 std::vector<InstanceSnapshot>& InstanceList::Mutable() {
   // use_count() == 1: no published snapshot holds it, and none can take a
   // reference but through one.

@@ -131,8 +131,9 @@ class Instance {
   // instance: the republish's allocations fragmented the heap).
   void StatusInto(InstanceStatus& out) const;
   const InstanceStats& stats() const { return *stats_; }
-  // The same counters, for readers on other threads (see LiveValue).
-  std::shared_ptr<const InstanceStats> live_stats() const { return stats_; }
+  // The same counters (and the Adver_Timer lateness histogram), for
+  // readers on other threads (see LiveValue): snapshots share them.
+  std::shared_ptr<const InstanceStats> shared_stats() const { return stats_; }
 
  private:
   enum FaultCause : uint8_t {

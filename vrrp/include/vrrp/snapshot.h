@@ -120,64 +120,6 @@ class LiveCounter : public LiveValue<uint64_t> {
   }
 };
 
-// An instance's counters. The instance shares them (InstanceSnapshot::live)
-// so that scrapes read them as they are now, without the snapshot being
-// rebuilt for every advertisement.
-struct InstanceStats {
-  LiveCounter advertisements_sent;
-  LiveCounter advertisements_received;  // accepted by the §7.1 checks
-  LiveCounter priority_zero_sent;
-  LiveCounter priority_zero_received;
-  LiveCounter become_master;  // vrrpv3StatisticsMasterTransitions
-  LiveCounter release_master;
-  LiveCounter announcements;  // Announce() calls
-  std::array<LiveCounter, kReceiveErrorCount> receive_errors{};
-  LiveCounter received_with_pseudo_header;
-  LiveCounter received_without_pseudo_header;
-  LiveValue<Duration> max_advert_timer_lateness{Duration{0}};
-
-  uint64_t errors(ReceiveError e) const {
-    return receive_errors[static_cast<size_t>(e)];
-  }
-};
-
-// A consistent copy of everything the exporter shows about an instance.
-struct InstanceStatus {
-  std::string name;
-  State state = State::kInitialize;
-  uint8_t base_priority = 0;
-  uint8_t effective_priority = 0;
-  std::optional<IpAddress> master_address;  // ourselves when Master
-  uint8_t master_priority = 0;
-  Centiseconds advert_interval{0};         // configured
-  Centiseconds master_advert_interval{0};  // learned (§6.1)
-  Duration skew_time{0};
-  Duration master_down_interval{0};
-  bool releasing = false;  // hitless shutdown: VIPs still held after prio 0
-  bool tracker_fault = false;
-  bool link_up = true;
-  std::optional<Transition> last_transition;
-  InstanceStats stats;
-  std::map<IpAddress, PeerInfo> peers;
-};
-
-struct GroupTransition {
-  State from = State::kInitialize;
-  State to = State::kInitialize;
-  // What set it off: "<member>: <instance reason>".
-  std::string reason;
-  TimePoint at{};
-};
-
-struct SyncGroupStatus {
-  std::string name;
-  State state = State::kInitialize;
-  std::vector<std::string> members;
-  // Members with a fault of their own, holding the others in Fault.
-  std::vector<std::string> faulted_members;
-  uint64_t transitions = 0;
-};
-
 // A fixed-bucket histogram (Prometheus semantics: `counts[i]` observations
 // <= bounds[i], not cumulative; the +Inf bucket is `count`).
 //
@@ -203,6 +145,71 @@ struct Histogram {
   uint64_t CountAt(size_t i) const {
     return counts.empty() ? 0 : counts[i].get();
   }
+};
+
+// Bucket bounds, in seconds. Failover: from a 10 ms VRRPv3 router's
+// Skew_Time (~4 ms) to a 1 s router's Master_Down_Interval (~3.6 s) and
+// beyond. Lateness: from 50 us to a whole second.
+std::span<const double> FailoverBuckets();
+std::span<const double> LatenessBuckets();
+
+// An instance's counters. The instance shares them (InstanceSnapshot::live)
+// so that scrapes read them as they are now, without the snapshot being
+// rebuilt for every advertisement.
+struct InstanceStats {
+  LiveCounter advertisements_sent;
+  LiveCounter advertisements_received;  // accepted by the §7.1 checks
+  LiveCounter priority_zero_sent;
+  LiveCounter priority_zero_received;
+  LiveCounter become_master;  // vrrpv3StatisticsMasterTransitions
+  LiveCounter release_master;
+  LiveCounter announcements;  // Announce() calls
+  std::array<LiveCounter, kReceiveErrorCount> receive_errors{};
+  LiveCounter received_with_pseudo_header;
+  LiveCounter received_without_pseudo_header;
+  LiveValue<Duration> max_advert_timer_lateness{Duration{0}};
+  // How late each Adver_Timer fired, in seconds.
+  Histogram advert_lateness{LatenessBuckets(), /*preallocated=*/true};
+
+  uint64_t errors(ReceiveError e) const {
+    return receive_errors[static_cast<size_t>(e)];
+  }
+};
+
+// A consistent copy of everything the exporter shows about an instance.
+struct InstanceStatus {
+  std::string name;
+  State state = State::kInitialize;
+  uint8_t base_priority = 0;
+  uint8_t effective_priority = 0;
+  std::optional<IpAddress> master_address;  // ourselves when Master
+  uint8_t master_priority = 0;
+  Centiseconds advert_interval{0};         // configured
+  Centiseconds master_advert_interval{0};  // learned (§6.1)
+  Duration skew_time{0};
+  Duration master_down_interval{0};
+  bool releasing = false;  // hitless shutdown: VIPs still held after prio 0
+  bool tracker_fault = false;
+  bool link_up = true;
+  std::optional<Transition> last_transition;
+  std::map<IpAddress, PeerInfo> peers;
+};
+
+struct GroupTransition {
+  State from = State::kInitialize;
+  State to = State::kInitialize;
+  // What set it off: "<member>: <instance reason>".
+  std::string reason;
+  TimePoint at{};
+};
+
+struct SyncGroupStatus {
+  std::string name;
+  State state = State::kInitialize;
+  std::vector<std::string> members;
+  // Members with a fault of their own, holding the others in Fault.
+  std::vector<std::string> faulted_members;
+  uint64_t transitions = 0;
 };
 
 using TransitionKey = std::tuple<State, State, TransitionReason>;
@@ -243,23 +250,17 @@ struct InstanceSnapshot {
   std::vector<std::pair<IpPrefix, bool>> vip_present;
   std::optional<double> last_transition_unix_seconds;
   TransitionCounts transitions;
-  Histogram failover_seconds;         // master silence before each takeover
-  Histogram advert_lateness_seconds;  // how late each Adver_Timer fired
+  Histogram failover_seconds;  // master silence before each takeover
   // The instance's track: list and what each entry contributes now.
   std::vector<TrackedStatus> tracking;
-  // The router's own counters and lateness histogram, read as they are now
-  // (LiveValue): the snapshot is republished on events, not for every
-  // advertisement. Null in a snapshot built by hand (tests): then the
-  // copies above are what counters() and lateness() return.
-  std::shared_ptr<const InstanceStats> live_stats;
-  std::shared_ptr<const Histogram> live_lateness;
+  // The instance's own counters and lateness histogram, shared: read as
+  // they are now (LiveValue), since the snapshot is republished on events
+  // and not for every advertisement. Null only in a snapshot built without
+  // an instance: counters() then reads zeros.
+  std::shared_ptr<const InstanceStats> stats;
 
-  const InstanceStats& counters() const {
-    return live_stats ? *live_stats : status.stats;
-  }
-  const Histogram& lateness() const {
-    return live_lateness ? *live_lateness : advert_lateness_seconds;
-  }
+  const InstanceStats& counters() const;
+  const Histogram& lateness() const { return counters().advert_lateness; }
 };
 
 // The instances of a snapshot. Shared between snapshots until one of the
@@ -311,10 +312,5 @@ struct Snapshot {
   NotificationStats notifications;
 };
 
-// Bucket bounds, in seconds. Failover: from a 10 ms VRRPv3 router's
-// Skew_Time (~4 ms) to a 1 s router's Master_Down_Interval (~3.6 s) and
-// beyond. Lateness: from 50 us to a whole second.
-std::span<const double> FailoverBuckets();
-std::span<const double> LatenessBuckets();
 
 }  // namespace vrrp
