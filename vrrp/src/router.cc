@@ -126,7 +126,6 @@ class Router::Metrics : public InstanceObserver {
     return it == by_name_.end() ? nullptr : &it->second;
   }
 
-
  private:
   std::function<double()> unix_now_;
   // Only instances that made a transition have an entry.
@@ -217,9 +216,14 @@ Router::Member& Router::Create(std::shared_ptr<const InstanceConfig> config) {
                                            m->port->addresses(), &fanout_);
   members_.push_back(std::move(m));
   Member& ref = *members_.back();
-  // Appended: within a key, instances keep the order they were created in.
-  demux_[{ref.config->interface, ref.config->family, ref.config->vrid}]
-      .push_back(&ref);
+  // After its equals: within a key, instances keep the order they were
+  // created in.
+  const DemuxKey key = KeyOf(*ref.config);
+  demux_.insert(std::upper_bound(demux_.begin(), demux_.end(), key,
+                                 [](const DemuxKey& k, const DemuxEntry& e) {
+                                   return k < e.key;
+                                 }),
+                DemuxEntry{key, &ref});
   EnsureVirtualMac(ref);
   return ref;
 }
@@ -517,12 +521,7 @@ void Router::Defer(std::function<void()> task) {
 }
 
 void Router::Destroy(Member* p) {
-  auto key =
-      std::make_tuple(p->config->interface, p->config->family, p->config->vrid);
-  if (auto it = demux_.find(key); it != demux_.end()) {
-    std::erase(it->second, p);
-    if (it->second.empty()) demux_.erase(it);
-  }
+  std::erase_if(demux_, [p](const DemuxEntry& e) { return e.member == p; });
   std::erase_if(members_, [p](const auto& u) { return u.get() == p; });
 }
 
@@ -648,27 +647,52 @@ void Router::OnDatagram(const std::string& interface, Family family,
     // Attribute it to the virtual router it names, when there is one: the
     // VRID is byte 1 in every version (RFC 5798 §5.2.3, RFC 3768 §5.3.3).
     if (message.size() >= 2) {
-      auto it = demux_.find({interface, family, message[1]});
-      if (it != demux_.end()) {
-        for (Member* m : it->second) {
-          m->instance->CountReceiveError(decoded.error());
-        }
+      for (Member* m : Targets(interface, family, message[1])) {
+        m->instance->CountReceiveError(decoded.error());
       }
     }
     return;
   }
   // §7.1: "MUST verify that the VRID is configured on the receiving
   // interface": the router owns that check, for every instance at once.
-  auto it = demux_.find({interface, family, decoded->advertisement.vrid});
-  if (it == demux_.end()) {
+  const auto& targets = Targets(interface, family, decoded->advertisement.vrid);
+  if (targets.empty()) {
     ++receive_errors_[interface][static_cast<size_t>(ReceiveError::kVrId)];
     return;
   }
-  // Copy: an instance may release (and a reload erase) while we iterate.
-  auto targets = it->second;
   for (Member* m : targets) {
     m->instance->OnAdvertisement(*decoded, info.source);
   }
+}
+
+uint16_t Router::InterfaceId(const std::string& name) {
+  auto it = std::find(interface_names_.begin(), interface_names_.end(), name);
+  if (it != interface_names_.end()) {
+    return static_cast<uint16_t>(it - interface_names_.begin());
+  }
+  interface_names_.push_back(name);
+  return static_cast<uint16_t>(interface_names_.size() - 1);
+}
+
+Router::DemuxKey Router::KeyOf(const InstanceConfig& config) {
+  return {InterfaceId(config.interface), config.family, config.vrid};
+}
+
+const std::vector<Router::Member*>& Router::Targets(
+    const std::string& interface, Family family, uint8_t vrid) {
+  // A copy, reused: an instance may release (and a reload erase) while the
+  // caller iterates.
+  targets_.clear();
+  auto name =
+      std::find(interface_names_.begin(), interface_names_.end(), interface);
+  if (name == interface_names_.end()) return targets_;
+  const DemuxKey key{static_cast<uint16_t>(name - interface_names_.begin()),
+                     family, vrid};
+  auto [begin, end] = std::equal_range(
+      demux_.begin(), demux_.end(), DemuxEntry{key, nullptr},
+      [](const DemuxEntry& a, const DemuxEntry& b) { return a.key < b.key; });
+  for (auto it = begin; it != end; ++it) targets_.push_back(it->member);
+  return targets_;
 }
 
 void Router::FillSnapshot(Snapshot& snap) const {

@@ -10,6 +10,8 @@
 // clock.
 
 #include <array>
+#include <compare>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -171,9 +173,26 @@ class Router {
   ObserverFanout fanout_;
   std::vector<std::unique_ptr<Member>> members_;
   // (interface, family, vrid) -> instances, releasing ones included, in the
-  // order they were created.
-  std::map<std::tuple<std::string, Family, uint8_t>, std::vector<Member*>>
-      demux_;
+  // order they were created: a sorted vector of 16-byte entries, with the
+  // interface as an index into interface_names_ (a map node with the name
+  // in its key was ~130 bytes per instance).
+  struct DemuxKey {
+    uint16_t interface;
+    Family family;
+    uint8_t vrid;
+    auto operator<=>(const DemuxKey&) const = default;
+  };
+  struct DemuxEntry {
+    DemuxKey key;
+    Member* member;
+  };
+  uint16_t InterfaceId(const std::string& name);
+  DemuxKey KeyOf(const InstanceConfig& config);
+  const std::vector<Member*>& Targets(const std::string& interface,
+                                      Family family, uint8_t vrid);
+  std::vector<DemuxEntry> demux_;
+  std::vector<std::string> interface_names_;
+  std::vector<Member*> targets_;  // Targets()' result, reused
   std::map<std::string, std::array<uint64_t, kReceiveErrorCount>>
       receive_errors_;
   std::vector<std::function<void()>> deferred_;
