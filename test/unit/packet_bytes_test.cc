@@ -40,7 +40,8 @@ uint16_t Rfc1071(const Bytes& b) {
 }
 
 Bytes AddressBytes(const char* s) {
-  const auto b = A(s).bytes();
+  const IpAddress address = A(s);  // bytes() views it: keep it alive
+  const auto b = address.bytes();
   return Bytes(b.begin(), b.end());
 }
 
