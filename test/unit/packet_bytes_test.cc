@@ -68,6 +68,8 @@ Bytes Ipv4PseudoHeader(const char* src, const char* dst, size_t length) {
 // Writes the checksum into bytes 6-7 of `message`, over `pseudo` (empty:
 // the message alone) followed by the message with its checksum field zero.
 Bytes Sealed(Bytes message, const Bytes& pseudo = {}) {
+  // Shorter than a header (the truncation cases): no checksum field.
+  if (message.size() < 8) return message;
   message[6] = message[7] = 0;
   const uint16_t sum = Rfc1071(Cat({pseudo, message}));
   message[6] = static_cast<uint8_t>(sum >> 8);
