@@ -440,6 +440,16 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             got = std::to_string(s.stats.priority_zero_received);
           } else if (k == "prio0_sent") {
             got = std::to_string(s.stats.priority_zero_sent);
+          } else if (k == "become_master") {
+            got = std::to_string(s.stats.become_master);
+          } else if (k == "release_master") {
+            got = std::to_string(s.stats.release_master);
+          } else if (k == "announcements") {
+            got = std::to_string(s.stats.announcements);
+          } else if (k == "with_pseudo") {
+            got = std::to_string(s.stats.received_with_pseudo_header);
+          } else if (k == "without_pseudo") {
+            got = std::to_string(s.stats.received_without_pseudo_header);
           } else if (k == "max_lateness") {
             got = FormatDuration(s.stats.max_advert_timer_lateness);
             if (got != FormatDuration(Dur(v))) {
