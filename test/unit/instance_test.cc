@@ -251,6 +251,12 @@ TEST(InstanceConfig, OnlyPriorityAndPreemptionAreUpdatableInPlace) {
   next = cfg;
   next.virtual_addresses.push_back(*IpPrefix::Parse("198.51.100.6/24"));
   EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
+  // A changed priority is a changed setting (the reload takes it in place),
+  // and so is each of the others.
+  next = cfg;
+  EXPECT_TRUE(cfg.SameSettings(next));
+  next.priority = 150;
+  EXPECT_FALSE(cfg.SameSettings(next));
   next = cfg;
   next.priority = 255;  // becoming the address owner
   EXPECT_FALSE(cfg.UpdatableInPlaceTo(next));
