@@ -5,7 +5,11 @@
 #      the interop ones (label interop: Keepalived's and FRR's behaviour, with
 #      code paths of ours that the other lab tests run under the sanitizers
 #      too; ~2 minutes of the CI budget);
-#   3. the libFuzzer target (clang), for a bounded time (FUZZ_SECONDS).
+#   3. the libFuzzer target (clang), for a bounded time (FUZZ_SECONDS);
+#   4. a fixed sample of the mutants of scripts/mutants/ (scripts/mutation.sh
+#      --sample, its own build directory, ~2 minutes): each must be killed,
+#      so the mutation score cannot fall silently. Each mutant counts as one
+#      test in the summary.
 # Needs root (apt-get; later milestones' network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +64,25 @@ cmake --build build-fuzz -j "$jobs" --target decode_fuzzer
 if "$root/scripts/fuzz.sh" build-fuzz "$fuzz_seconds"; then
   passed=$((passed + 1))
 else
+  failed=$((failed + 1))
+fi
+
+echo "== mutation sample (scripts/mutation.sh --sample)"
+mkdir -p build-mutation-sample
+set +e
+"$root/scripts/mutation.sh" --sample -j "$jobs" 2>&1 | tee build-mutation-sample/run.log
+mutation_rc=${PIPESTATUS[0]}
+set -e
+mutation_line=$(grep -E '^mutation: [0-9]+ killed' build-mutation-sample/run.log | tail -1 || true)
+if [ -n "$mutation_line" ]; then
+  read -r killed survived broken < <(sed -E \
+    's/^mutation: ([0-9]+) killed, ([0-9]+) survived, [0-9]+ equivalent, ([0-9]+) broken.*/\1 \2 \3/' \
+    <<<"$mutation_line")
+  passed=$((passed + killed))
+  failed=$((failed + survived + broken))
+fi
+if [ "$mutation_rc" -ne 0 ] && { [ -z "$mutation_line" ] || [ "$((survived + broken))" -eq 0 ]; }; then
+  echo "test.sh: the mutation sample failed (exit $mutation_rc)" >&2
   failed=$((failed + 1))
 fi
 

@@ -465,7 +465,11 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
       }
       if (!router) throw ScenarioError{"'config' must come first"};
       if (cmd == "start") {
-        if (instance) throw ScenarioError{"'start' comes once"};
+        if (instance) {
+          // Another Startup event for the running instance.
+          current()->Start();
+          continue;
+        }
         router->Start(OneInstance(config));
         instance = router->Find(config.name);
         continue;
@@ -592,6 +596,16 @@ ScenarioResult RunScenario(const std::string& path, Version version) {
             got = std::to_string(counters.priority_zero_received);
           } else if (k == "prio0_sent") {
             got = std::to_string(counters.priority_zero_sent);
+          } else if (k == "become_master") {
+            got = std::to_string(counters.become_master);
+          } else if (k == "release_master") {
+            got = std::to_string(counters.release_master);
+          } else if (k == "announcements") {
+            got = std::to_string(counters.announcements);
+          } else if (k == "with_pseudo") {
+            got = std::to_string(counters.received_with_pseudo_header);
+          } else if (k == "without_pseudo") {
+            got = std::to_string(counters.received_without_pseudo_header);
           } else if (k == "max_lateness") {
             got = FormatDuration(counters.max_advert_timer_lateness);
             if (got != FormatDuration(Dur(v))) {

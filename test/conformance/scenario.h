@@ -31,6 +31,8 @@
 //   check state=Master master=ADDR master_prio=N eff_prio=N
 //         master_int=DUR error.REASON=N received=N sent=N
 //         prio0_received=N prio0_sent=N max_lateness=DUR releasing=BOOL
+//         become_master=N release_master=N announcements=N
+//         with_pseudo=N without_pseudo=N     (checksum forms received)
 //   > TIME OUTPUT                       (the next output, exactly)
 //
 // Outputs: `send prio=N int=DUR`, `announce` (every address),

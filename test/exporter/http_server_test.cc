@@ -457,6 +457,31 @@ TEST_F(BasicAuthTest, MalformedCredentialsAre401) {
             200);
 }
 
+// RFC 7617 §2: the user-id ends at the first colon; the password may hold
+// more. And base64 must be whole: "u:pa:ss12" is 12 characters of it, and
+// one more (6 bits, less than a byte) makes the header malformed rather
+// than being dropped.
+TEST(BasicAuthColonTest, PasswordMayContainColonsAndBase64MustBeWhole) {
+  HttpServer::Options options;
+  options.web = LoadWeb("basic_auth_users:\n  u: '" + Bcrypt("pa:ss12") + "'\n",
+                        "web.yml");
+  auto server = StartOrFail(std::move(options));
+  ASSERT_NE(server, nullptr);
+  server->Handle("/metrics", Method::kGet,
+                 [](const Request& request) { return Text(request.user); });
+  const CurlResult ok = Curl("-u u:pa:ss12", Url(*server, "/metrics"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "u");
+  EXPECT_EQ(
+      Curl("-H 'Authorization: Basic dTpwYTpzczEy'", Url(*server, "/metrics"))
+          .status,
+      200);
+  EXPECT_EQ(
+      Curl("-H 'Authorization: Basic dTpwYTpzczEyQ'", Url(*server, "/metrics"))
+          .status,
+      401);
+}
+
 TEST_F(BasicAuthTest, UnknownPathsNeedAuthenticationToo) {
   // Without credentials a stranger cannot tell which paths exist.
   EXPECT_EQ(Curl("", Url(*server_, "/secret-path")).status, 401);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -172,6 +173,53 @@ TEST(SpeakerCollector, NoLabelIsNamedInstanceOrJob) {
       }
     }
   }
+}
+
+// The value of the only series of `family` whose labels include `label`.
+double Value(const std::vector<prometheus::MetricFamily>& families,
+             const std::string& family,
+             const prometheus::ClientMetric::Label& label = {}) {
+  for (const auto& f : families) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      const bool match =
+          label.name.empty() ||
+          std::any_of(m.label.begin(), m.label.end(), [&](const auto& l) {
+            return l.name == label.name && l.value == label.value;
+          });
+      if (match)
+        return f.type == prometheus::MetricType::Counter ? m.counter.value
+                                                         : m.gauge.value;
+    }
+  }
+  ADD_FAILURE() << "no " << family;
+  return -1;
+}
+
+// A snapshot stamped later than the scrape's clock (the wall clock stepped
+// back): the age is 0, never negative.
+TEST(SpeakerCollector, SnapshotAgeIsNeverNegative) {
+  const Snapshot s = Fixed();
+  EXPECT_EQ(Value(SpeakerCollector::Families(s, false, 1700000002.5),
+                  "vrrp_snapshot_age_seconds"),
+            2.5);
+  EXPECT_EQ(Value(SpeakerCollector::Families(s, false, 1699999990.0),
+                  "vrrp_snapshot_age_seconds"),
+            0);
+}
+
+// keepalived-exporter's packet-length counter is RFC 6527's
+// PacketLengthErrors, which our `truncated` extension is a part of.
+TEST(SpeakerCollector, CompatPacketLengthErrorsIncludeTruncated) {
+  Snapshot s = Fixed();
+  auto stats = std::make_shared<vrrp::InstanceStats>();
+  auto& errors = stats->receive_errors;
+  errors[static_cast<size_t>(vrrp::ReceiveError::kPacketLength)] = 3;
+  errors[static_cast<size_t>(vrrp::ReceiveError::kTruncated)] = 2;
+  s.instances[0].stats = stats;
+  EXPECT_EQ(Value(SpeakerCollector::Families(s, true, 0),
+                  "keepalived_packet_length_errors_total", {"iname", "web"}),
+            5);
 }
 
 TEST(SpeakerCollector, NoSnapshotYetMeansNoSeries) {

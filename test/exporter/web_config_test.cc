@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -70,10 +72,12 @@ class TempDir {
   std::string path_;
 };
 
-// A bcrypt hash of `password` at the lowest cost, so tests stay fast.
-std::string Bcrypt(const std::string& password, const char* prefix = "$2b$") {
+// A bcrypt hash of `password`, at the lowest cost unless told, so tests
+// stay fast.
+std::string Bcrypt(const std::string& password, const char* prefix = "$2b$",
+                   int cost = 4) {
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn(prefix, 4, nullptr, 0, setting, sizeof(setting)) ==
+  if (crypt_gensalt_rn(prefix, cost, nullptr, 0, setting, sizeof(setting)) ==
       nullptr) {
     ADD_FAILURE() << "crypt_gensalt_rn failed";
     return "";
@@ -348,6 +352,27 @@ TEST_F(WebConfigTest, PlainPasswordsAreRefusedWithoutBeingEchoed) {
   EXPECT_THAT(config.error()[1], ErrorAt(file_, "basic_auth_users.\"bob\"", 3));
 }
 
+// bcrypt's cost is 04..31 and its variants $2a$, $2b$, $2y$ (not the
+// broken $2x$): anything else is refused at load.
+TEST_F(WebConfigTest, BcryptCostAndVariantLimits) {
+  const std::string hash = Bcrypt("x");  // $2b$04$...
+  auto with = [&](const std::string& cost, char variant = 'b') {
+    std::string h = hash;
+    h[2] = variant;
+    h.replace(4, 2, cost);
+    return Load("basic_auth_users:\n  alice: '" + h + "'\n");
+  };
+  EXPECT_TRUE(with("04").ok());
+  EXPECT_TRUE(with("31").ok());
+  EXPECT_TRUE(with("04", 'a').ok());
+  EXPECT_TRUE(with("04", 'y').ok());
+  EXPECT_FALSE(with("03").ok());
+  EXPECT_FALSE(with("00").ok());
+  EXPECT_FALSE(with("32").ok());
+  EXPECT_FALSE(with("04", 'x').ok());
+  EXPECT_FALSE(with("04", 'c').ok());
+}
+
 TEST_F(WebConfigTest, BadUserNames) {
   const std::string hash = Bcrypt("x");
   auto config = Load("basic_auth_users:\n  'a:b': '" + hash + "'\n  c: '" +
@@ -449,6 +474,44 @@ TEST_F(CheckPasswordTest, CachedEntryIsBoundToTheStoredHash) {
   config_.basic_auth_users["alice"] = Bcrypt("new");
   EXPECT_FALSE(CheckPassword(config_, "alice", "right"));
   EXPECT_TRUE(CheckPassword(config_, "alice", "new"));
+}
+
+// A stored hash is compared whole: one with bytes after a valid hash (only
+// a hand-built config can hold it; loading refuses it) never matches,
+// although crypt_r reads only its setting part.
+TEST_F(CheckPasswordTest, StoredHashIsComparedWhole) {
+  config_.password_cache = nullptr;
+  const std::string hash = Bcrypt("right");
+  config_.basic_auth_users["alice"] = hash + "x";
+  EXPECT_FALSE(CheckPassword(config_, "alice", "right"));
+  config_.basic_auth_users["alice"] = hash;
+  EXPECT_TRUE(CheckPassword(config_, "alice", "right"));
+}
+
+// An unknown user is checked against a dummy hash of the highest cost in
+// use, so the time a refusal takes does not tell whether the user exists.
+// Cost 10 against the other users' 4 is 64 times the work: the minimum of
+// three runs each keeps a busy machine from blurring that.
+TEST_F(CheckPasswordTest, UnknownUsersTakeAsLongAsTheCostliestUser) {
+  config_.password_cache = nullptr;
+  config_.basic_auth_users["carol"] = Bcrypt("carols", "$2b$", 10);
+  auto fastest = [&](const char* user) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      EXPECT_FALSE(CheckPassword(config_, user, "wrong"));
+      best = std::min(best, std::chrono::steady_clock::now() - t0);
+    }
+    return best;
+  };
+  const auto known = fastest("carol");
+  const auto unknown = fastest("mallory");
+  EXPECT_GT(unknown * 4, known)
+      << "unknown user: "
+      << std::chrono::duration_cast<std::chrono::microseconds>(unknown).count()
+      << " us, known cost-10 user: "
+      << std::chrono::duration_cast<std::chrono::microseconds>(known).count()
+      << " us";
 }
 
 TEST_F(CheckPasswordTest, WorksWithoutCache) {

@@ -290,6 +290,10 @@ INSTANTIATE_TEST_SUITE_P(
                      "multiple of 10ms in 10ms..40.95s for VRRPv3"},
         BadValueCase{"V3IntervalTooLong", "    advert_interval: 41s\n",
                      "instances[0].advert_interval", 6, "got \"41s\""},
+        // One step over the 12-bit field's 4095 cs.
+        BadValueCase{"V3IntervalOneStepTooLong",
+                     "    advert_interval: 40.96s\n",
+                     "instances[0].advert_interval", 6, "got \"40.96s\""},
         BadValueCase{"V3IntervalNotMultipleOf10ms",
                      "    advert_interval: 15ms\n",
                      "instances[0].advert_interval", 6, "got \"15ms\""},

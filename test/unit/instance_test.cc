@@ -269,6 +269,12 @@ TEST(InstanceConfig, OnlyAnotherRouterOwnerOrVirtualMacIsRecreated) {
     change(next);
     EXPECT_TRUE(cfg.RecreatedBy(next));
   }
+  // A changed priority is a changed setting (the reload takes it in place),
+  // and so is each of the others.
+  next = cfg;
+  EXPECT_TRUE(cfg.SameSettings(next));
+  next.priority = 150;
+  EXPECT_FALSE(cfg.SameSettings(next));
   next = cfg;
   next.priority = 255;  // becoming the address owner
   EXPECT_TRUE(cfg.RecreatedBy(next));

@@ -49,6 +49,17 @@ TEST(IpAddress, OrdersAsUnsignedBigEndian) {
   EXPECT_LT(*IpAddress::Parse("fe80::2"), *IpAddress::Parse("fe80::10"));
 }
 
+// RFC 4291 §2.5.6: link-local is fe80::/10, so febf:: is and fec0:: (the
+// deprecated site-local prefix) is not.
+TEST(IpAddress, LinkLocalIsFe80Slash10) {
+  EXPECT_TRUE(IpAddress::Parse("fe80::1")->is_ipv6_link_local());
+  EXPECT_TRUE(IpAddress::Parse("febf:ffff::1")->is_ipv6_link_local());
+  EXPECT_FALSE(IpAddress::Parse("fec0::1")->is_ipv6_link_local());
+  EXPECT_FALSE(IpAddress::Parse("fe00::1")->is_ipv6_link_local());
+  EXPECT_FALSE(IpAddress::Parse("2001:db8::1")->is_ipv6_link_local());
+  EXPECT_FALSE(IpAddress::Parse("254.128.0.1")->is_ipv6_link_local());
+}
+
 TEST(IpPrefix, ParsesLengthOrDefaultsToHost) {
   auto p = IpPrefix::Parse("198.51.100.10/24");
   ASSERT_TRUE(p);

@@ -316,6 +316,9 @@ TEST(HandWrittenBytes, EveryLengthBoundary) {
       {"v2 1 address, 20", v2(1, 20), v4, true},
       {"v2 1 address, 21", v2(1, 21), v4, false, E::kPacketLength},
       {"v2 no address, 16", v2(0, 16), v4, true},
+      // VRRPv2 is IPv4 only: an IPv6-sized list is a length error, not
+      // another family.
+      {"v2 1 address, 32", v2(1, 32), v4, false, E::kPacketLength},
       // CARP is 36 bytes with byte 3 (authlen) 7; VRRPv2 with 7 addresses
       // is 44.
       {"v2 36 bytes, byte 3 = 7", v2(7, 36), v4, false, E::kCarpShaped},
@@ -338,6 +341,38 @@ TEST(HandWrittenBytes, EveryLengthBoundary) {
       ASSERT_FALSE(d.ok()) << c.what;
       EXPECT_EQ(d.error(), c.want) << c.what << ": got " << ToString(d.error());
     }
+  }
+}
+
+// What the encoder does at the edges of its fields: Count IPvX Addr is 8
+// bits (at most 255 addresses are listed), VRRPv3's Max Adver Int 12 bits
+// (larger intervals are sent as 4095 cs and never spill into the reserved
+// bits, §5.2.6-§5.2.7).
+TEST(HandWrittenBytes, EncoderFieldLimits) {
+  Advertisement adv;
+  adv.vrid = 1;
+  adv.priority = 100;
+  for (int i = 0; i < 256; ++i) {
+    adv.addresses.push_back(
+        IpAddress::V4({198, 51, static_cast<uint8_t>(100 + i / 256),
+                       static_cast<uint8_t>(i)}));
+  }
+  const IpAddress src = A("192.0.2.1"), dst = A("224.0.0.18");
+  Bytes b = EncodeAdvertisement(adv, src, dst, ChecksumForm::kWithPseudoHeader);
+  ASSERT_EQ(b.size(), 8u + 255 * 4);
+  EXPECT_EQ(b[3], 255);
+  EXPECT_EQ(Bytes(b.end() - 4, b.end()), (Bytes{198, 51, 100, 254}));
+  adv.addresses.resize(255);
+  EXPECT_EQ(EncodeAdvertisement(adv, src, dst, ChecksumForm::kWithPseudoHeader),
+            b);
+
+  adv.addresses.resize(1);
+  for (int cs : {4095, 4096, 5000, 65535}) {
+    adv.max_adver_interval = Centiseconds(cs);
+    b = EncodeAdvertisement(adv, src, dst, ChecksumForm::kWithoutPseudoHeader);
+    EXPECT_EQ(b[4], 0x0f) << cs;
+    EXPECT_EQ(b[5], 0xff) << cs;
+    EXPECT_EQ(b, Sealed(b)) << cs;  // and the checksum covers what was sent
   }
 }
 

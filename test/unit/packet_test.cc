@@ -28,6 +28,11 @@ TEST(InternetChecksum, Rfc1071Example) {
   const uint8_t bytes[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
   const std::span<const uint8_t> parts[] = {bytes};
   EXPECT_EQ(InternetChecksum(parts), static_cast<uint16_t>(~0xddf2));
+  // The end-around carry can carry again: ffff + ffff + 0001 = 0x1ffff,
+  // folded once 0x10000, twice 0x0001; checksum 0xfffe.
+  const uint8_t carry[] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x01};
+  const std::span<const uint8_t> carry_parts[] = {carry};
+  EXPECT_EQ(InternetChecksum(carry_parts), 0xfffe);
   // Split across parts at an odd offset gives the same answer.
   const std::span<const uint8_t> split[] = {{bytes, 3}, {bytes + 3, 5}};
   EXPECT_EQ(InternetChecksum(split), static_cast<uint16_t>(~0xddf2));

@@ -153,6 +153,19 @@ TEST(SyncGroups, BackupIsNotForcedAcrossTheGroup) {
   EXPECT_EQ(lab.GroupState(), State::kBackup);
 }
 
+// The same with the group's first member still Master: the group is Master
+// only when every member is.
+TEST(SyncGroups, OneMasterIsNotAMasterGroup) {
+  Lab lab;
+  lab.StartAll();
+  lab.clock.Advance(seconds(10));
+  lab.r2_db->instance->SetPriorityDelta(120);
+  lab.clock.Advance(seconds(10));
+  EXPECT_EQ(lab.r1_web->instance->state(), State::kMaster);
+  EXPECT_EQ(lab.r1_db->instance->state(), State::kBackup);
+  EXPECT_EQ(lab.GroupState(), State::kBackup);
+}
+
 TEST(SyncGroups, LeavingTheGroupReleasesAHeldMember) {
   Lab lab;
   lab.StartAll();
