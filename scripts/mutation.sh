@@ -167,7 +167,7 @@ fi
 
 # The sample's tests: those that kill its mutants, cheapest first (every
 # test executable is one more thing to compile on a fresh CI build).
-sample_tests="packet_bytes_test instance_test conformance_test
+sample_tests="packet_bytes_test instance_test router_test conformance_test
   announcement_schedule_test tracker_test sync_group_test config_loader_test
   metrics_body_test speaker_collector_test tracker_metrics_test
   web_config_test http_server_test"
