@@ -474,3 +474,60 @@ TEST(Router, SnapshotCountersAreLiveAndStatusChangesAskForARebuild) {
 }
 }  // namespace
 }  // namespace vrrp::testing
+
+namespace vrrp::testing {
+namespace {
+// The owner's addresses are its own (priority 255, RFC 5798 §1): none is a
+// leftover, even one that is not the interface's primary address.
+TEST(Router, TheOwnersAddressesAreNeverLeftovers) {
+  FakeScheduler clock;
+  Node node(clock);
+  node.link.AddKernelAddress("eth0", P("198.51.100.10/24"), /*nodad=*/true);
+  node.router.Start(With({Instance1(255)}));
+  EXPECT_EQ(node.link.Count("stray"), 0u);
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kMaster);
+}
+
+TEST(Router, AnInterfaceDownAtStartIsAFault) {
+  FakeScheduler clock;
+  Node node(clock);
+  node.link.SetLinkUp("eth0", false);
+  node.router.Start(With({Instance1()}));
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kFault);
+  EXPECT_EQ(node.transitions.lines.back(),
+            "VI_1 Initialize->Fault interface-down");
+}
+
+// What the trackers say reaches the instances at start and on every
+// change: a Fault demand, and a priority delta.
+class FakeTracking : public TrackingSource {
+ public:
+  TrackEffect Evaluate(const std::vector<TrackRef>&) const override {
+    return effect;
+  }
+  std::vector<TrackedStatus> Explain(
+      const std::vector<TrackRef>&) const override {
+    return {};
+  }
+  TrackEffect effect;
+};
+
+TEST(Router, TrackingReachesTheInstances) {
+  FakeScheduler clock;
+  Node node(clock);
+  FakeTracking tracking;
+  tracking.effect.fault = true;
+  node.router.SetTracking(&tracking);
+  InstanceConfig tracked = Instance1();
+  tracked.track = {TrackRef{}};
+  node.router.Start(With({tracked}));
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kFault);
+
+  tracking.effect.fault = false;
+  tracking.effect.delta = -30;
+  node.router.TrackingChanged();
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kBackup);
+  EXPECT_EQ(node.router.Find("VI_1")->effective_priority(), 70);
+}
+}  // namespace
+}  // namespace vrrp::testing

@@ -93,8 +93,10 @@ struct Router::Member {
   std::unique_ptr<InstancePort> port;
   std::unique_ptr<Instance> instance;  // after the port, which it uses
   bool releasing = false;
-  bool removed = false;        // by a reload: releasing, with no successor
-  bool link_up = false;        // what the instance was last told
+  bool removed = false;  // by a reload: releasing, with no successor
+  // What the instance was last told; an Instance starts without a link
+  // fault.
+  bool link_up = true;
   bool vmac_ready = false;     // virtual_mac: its macvlan is ours and up
   bool start_pending = false;  // IPv6 virtual MAC: waiting for a source
   std::unique_ptr<Timer> start_timer;
@@ -239,9 +241,7 @@ void Router::StartMember(Member& m) {
   }
   RemoveLeftoverAddresses(m);
   ApplyTracking(m);
-  m.link_up = itf.exists() && itf.up;
-  m.instance->SetLinkUp(m.link_up);
-  UpdateLink(m);  // virtual_mac: and its macvlan is ready
+  UpdateLink(m);  // down, missing, or (virtual_mac) no macvlan: Fault
   if (m.link_up && SendsViaVirtualMac(*m.config) && !m.port->SourceAddress()) {
     // Only an IPv6 macvlan just made gets here: its link-local address
     // comes with its first address event.
