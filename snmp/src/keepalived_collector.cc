@@ -1,0 +1,382 @@
+#include "snmp/keepalived_collector.h"
+
+#include <arpa/inet.h>
+
+#include <map>
+#include <mutex>
+
+#include "snmp/keepalived_mib.h"
+
+namespace vrrp::snmp {
+namespace {
+
+using namespace mib;
+
+Oid Col(const Oid& entry, uint32_t column) { return Append(entry, {column}); }
+
+// The rows of one column, by index (the OID after the column).
+using ColumnRows = std::map<Oid, const VarBind*>;
+
+class Joiner {
+ public:
+  explicit Joiner(KeepalivedScrape& out) : out_(out) {}
+
+  void Count(ErrorReason r, const std::string& message) {
+    ++out_.errors[static_cast<size_t>(r)];
+    if (out_.first_error.empty()) out_.first_error = message;
+  }
+
+  void Index(const KeepalivedWalks& w) {
+    for (const auto& [col, reply] : w.columns) {
+      ++out_.walks;
+      if (!reply.ok()) {
+        Count(reply.error().reason,
+              "walk " + ToString(col) + ": " + reply.error().message);
+        continue;
+      }
+      ColumnRows& rows = columns_[col];
+      for (const VarBind& b : reply.value()) {
+        ++out_.varbinds;
+        rows[Suffix(b.oid, col)] = &b;
+      }
+    }
+  }
+
+  const ColumnRows& Rows(const Oid& entry, uint32_t column) {
+    static const ColumnRows kEmpty;
+    auto it = columns_.find(Col(entry, column));
+    return it == columns_.end() ? kEmpty : it->second;
+  }
+
+  const VarBind* Cell(const Oid& entry, uint32_t column, const Oid& index) {
+    const ColumnRows& r = Rows(entry, column);
+    auto it = r.find(index);
+    return it == r.end() ? nullptr : it->second;
+  }
+
+  // A cell of the expected type, or nothing (a wrong type is counted as a
+  // malformed answer: the row's other cells are still used).
+  std::optional<int64_t> Number(const Oid& entry, uint32_t column,
+                                const Oid& index) {
+    const VarBind* b = Cell(entry, column, index);
+    if (b == nullptr) return std::nullopt;
+    switch (b->type) {
+      case VarType::kInteger:
+      case VarType::kCounter32:
+      case VarType::kGauge32:
+      case VarType::kTimeTicks:
+      case VarType::kCounter64:
+        return b->number;
+      default:
+        Count(ErrorReason::kMalformed,
+              ToString(b->oid) + ": expected a number");
+        return std::nullopt;
+    }
+  }
+  std::optional<std::string> String(const Oid& entry, uint32_t column,
+                                    const Oid& index) {
+    const VarBind* b = Cell(entry, column, index);
+    if (b == nullptr) return std::nullopt;
+    if (b->type != VarType::kOctetString) {
+      Count(ErrorReason::kMalformed, ToString(b->oid) + ": expected a string");
+      return std::nullopt;
+    }
+    return b->bytes;
+  }
+
+ private:
+  KeepalivedScrape& out_;
+  std::map<Oid, ColumnRows> columns_;
+};
+
+// ipaddresstos() in keepalived/vrrp/vrrp_ipaddress.c: the prefix length
+// only when it is not a host route.
+std::optional<std::string> AddressText(const std::string& raw,
+                                       std::optional<int64_t> len) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  int full = 0;
+  if (raw.size() == 4) {
+    inet_ntop(AF_INET, raw.data(), buf, sizeof buf);
+    full = 32;
+  } else if (raw.size() == 16) {
+    inet_ntop(AF_INET6, raw.data(), buf, sizeof buf);
+    full = 128;
+  } else {
+    return std::nullopt;
+  }
+  std::string s = buf;
+  if (len && *len != full) s += "/" + std::to_string(*len);
+  return s;
+}
+
+}  // namespace
+
+std::vector<Oid> KeepalivedColumns() {
+  std::vector<Oid> c;
+  for (uint32_t col :
+       {kInstanceName, kInstanceVrid, kInstanceState, kInstanceBasePriority,
+        kInstanceEffectivePriority, kInstancePrimaryInterface,
+        kInstanceAdvertInterval, kInstancePreempt, kInstanceSyncGroup,
+        kInstanceVersion}) {
+    c.push_back(Col(kInstanceEntry, col));
+  }
+  for (uint32_t col : {kAddressValue, kAddressMask, kAddressIfIndex,
+                       kAddressIfName, kAddressStatus}) {
+    c.push_back(Col(kAddressEntry, col));
+  }
+  for (uint32_t col : {kScriptName, kScriptResult}) {
+    c.push_back(Col(kScriptEntry, col));
+  }
+  for (uint32_t col : {kSyncGroupName, kSyncGroupState}) {
+    c.push_back(Col(kSyncGroupEntry, col));
+  }
+  c.push_back(Col(kV3OperationsEntry, kV3AddrCount));
+  for (uint32_t col :
+       {kV3MasterTransitions, kV3RcvdAdvertisements, kV3AdvIntervalErrors,
+        kV3IpTtlErrors, kV3RcvdPriZeroPackets, kV3SentPriZeroPackets,
+        kV3RcvdInvalidTypePackets, kV3AddressListErrors,
+        kV3PacketLengthErrors}) {
+    c.push_back(Col(kV3StatisticsEntry, col));
+  }
+  return c;
+}
+
+KeepalivedScrape JoinKeepalived(const KeepalivedWalks& w) {
+  KeepalivedScrape out;
+  Joiner j(out);
+  if (!w.version.has_value()) {
+    j.Count(ErrorReason::kMalformed, "no answer to the version GET");
+    return out;
+  }
+  if (!w.version->ok()) {
+    j.Count(w.version->error().reason,
+            "GET version.0: " + w.version->error().message);
+    return out;
+  }
+  const VarBinds& v = w.version->value();
+  if (v.size() != 1) {
+    j.Count(ErrorReason::kMalformed, "GET version.0: wrong varbind count");
+    return out;
+  }
+  if (v[0].type == VarType::kNoSuchObject ||
+      v[0].type == VarType::kNoSuchInstance) {
+    // snmpd answers, but no Keepalived is registered under K.
+    j.Count(ErrorReason::kNoSuchObject,
+            "Keepalived is not attached to this agent (noSuchObject)");
+    return out;
+  }
+  if (v[0].type != VarType::kOctetString) {
+    j.Count(ErrorReason::kMalformed, "GET version.0: not a string");
+    return out;
+  }
+  out.up = true;
+  out.version = v[0].bytes;
+  j.Index(w);
+
+  // Instances, by their row index.
+  std::map<uint32_t, size_t> by_index;
+  for (const auto& [idx, b] : j.Rows(kInstanceEntry, kInstanceName)) {
+    if (idx.size() != 1 || b->type != VarType::kOctetString) {
+      j.Count(ErrorReason::kMalformed, ToString(b->oid) + ": bad instance row");
+      continue;
+    }
+    KeepalivedInstance in;
+    in.index = idx[0];
+    in.name = b->bytes;
+    const auto vrid = j.Number(kInstanceEntry, kInstanceVrid, idx);
+    const auto state = j.Number(kInstanceEntry, kInstanceState, idx);
+    if (!vrid || !state) {
+      // Without these the series would lie; the row is left out.
+      j.Count(ErrorReason::kMalformed,
+              "instance " + in.name + ": no VRID or state");
+      continue;
+    }
+    in.vrid = static_cast<uint32_t>(*vrid);
+    in.state = static_cast<int>(*state);
+    in.base_priority = static_cast<int>(
+        j.Number(kInstanceEntry, kInstanceBasePriority, idx).value_or(0));
+    in.effective_priority = static_cast<int>(
+        j.Number(kInstanceEntry, kInstanceEffectivePriority, idx)
+            .value_or(in.base_priority));
+    in.interface =
+        j.String(kInstanceEntry, kInstancePrimaryInterface, idx).value_or("");
+    in.version = static_cast<int>(
+        j.Number(kInstanceEntry, kInstanceVersion, idx).value_or(0));
+    if (auto a = j.Number(kInstanceEntry, kInstanceAdvertInterval, idx)) {
+      // KEEPALIVED-MIB: seconds for VRRPv2, centiseconds for VRRPv3.
+      in.advert_interval_seconds = in.version == 3
+                                       ? static_cast<double>(*a) / 100.0
+                                       : static_cast<double>(*a);
+    }
+    if (auto p = j.Number(kInstanceEntry, kInstancePreempt, idx)) {
+      in.preempt = *p == 1;
+    }
+    in.sync_group =
+        j.String(kInstanceEntry, kInstanceSyncGroup, idx).value_or("");
+    by_index[in.index] = out.instances.size();
+    out.instances.push_back(std::move(in));
+  }
+
+  // VRRPv3 rows (ifIndex.vrid.addrType) joined to instances. The ifIndex is
+  // from Keepalived's namespace and the MIB has no instance name, so the
+  // match is by VRID and family, narrowed by the ifIndex of the instance's
+  // addresses when two instances share a VRID.
+  struct V3Row {
+    uint32_t ifindex, vrid, type;
+  };
+  std::map<uint32_t, std::vector<uint32_t>> vip_ifindexes;  // inst -> ifIdx
+  std::map<uint32_t, int> families;                         // inst -> 1/2
+  for (const auto& [idx, b] : j.Rows(kAddressEntry, kAddressIfIndex)) {
+    if (idx.size() == 2 && b->type == VarType::kInteger) {
+      vip_ifindexes[idx[0]].push_back(static_cast<uint32_t>(b->number));
+    }
+  }
+  for (const auto& [idx, b] : j.Rows(kAddressEntry, kAddressValue)) {
+    if (idx.size() == 2 && b->type == VarType::kOctetString) {
+      families[idx[0]] = b->bytes.size() == 16 ? 2 : 1;
+    }
+  }
+  auto match = [&](const V3Row& r) -> KeepalivedInstance* {
+    std::vector<KeepalivedInstance*> c;
+    for (auto& in : out.instances) {
+      if (in.vrid != r.vrid) continue;
+      auto f = families.find(in.index);
+      if (f != families.end() && static_cast<uint32_t>(f->second) != r.type) {
+        continue;
+      }
+      c.push_back(&in);
+    }
+    if (c.size() > 1) {
+      std::vector<KeepalivedInstance*> narrowed;
+      for (auto* in : c) {
+        for (uint32_t ifx : vip_ifindexes[in->index]) {
+          if (ifx == r.ifindex) {
+            narrowed.push_back(in);
+            break;
+          }
+        }
+      }
+      c.swap(narrowed);
+    }
+    return c.size() == 1 ? c[0] : nullptr;
+  };
+  std::map<uint32_t, int64_t> vip_counts;  // instance index -> count
+  for (const auto& [idx, b] : j.Rows(kV3OperationsEntry, kV3AddrCount)) {
+    if (idx.size() != 3 || b->type != VarType::kInteger) continue;
+    if (auto* in = match({idx[0], idx[1], idx[2]})) {
+      vip_counts[in->index] = b->number;
+    }
+  }
+  for (const auto& [idx, b] :
+       j.Rows(kV3StatisticsEntry, kV3MasterTransitions)) {
+    if (idx.size() != 3) continue;
+    KeepalivedInstance* in = match({idx[0], idx[1], idx[2]});
+    if (in == nullptr) continue;
+    auto n = [&](uint32_t col) -> uint64_t {
+      return static_cast<uint64_t>(
+          j.Number(kV3StatisticsEntry, col, idx).value_or(0));
+    };
+    KeepalivedInstanceStats s;
+    s.master_transitions = n(kV3MasterTransitions);
+    s.advertisements_received = n(kV3RcvdAdvertisements);
+    s.interval_errors = n(kV3AdvIntervalErrors);
+    s.ttl_errors = n(kV3IpTtlErrors);
+    s.priority_zero_received = n(kV3RcvdPriZeroPackets);
+    s.priority_zero_sent = n(kV3SentPriZeroPackets);
+    s.invalid_type_received = n(kV3RcvdInvalidTypePackets);
+    s.address_list_errors = n(kV3AddressListErrors);
+    s.packet_length_errors = n(kV3PacketLengthErrors);
+    in->stats = s;
+  }
+
+  // Addresses: rows inst.n, inst 0 being static addresses (not ours).
+  // vrrpAddressAdvertising is wrong past instance 1 in 2.2.7, so the first
+  // (VRRPv3 address count) rows of an instance are its VIPs and the rest
+  // its excluded VIPs; without that count, all are VIPs.
+  for (const auto& [idx, b] : j.Rows(kAddressEntry, kAddressValue)) {
+    if (idx.size() != 2 || idx[0] == 0) continue;
+    auto it = by_index.find(idx[0]);
+    if (it == by_index.end()) continue;
+    KeepalivedInstance& in = out.instances[it->second];
+    if (b->type != VarType::kOctetString) {
+      j.Count(ErrorReason::kMalformed, ToString(b->oid) + ": not an address");
+      continue;
+    }
+    auto text =
+        AddressText(b->bytes, j.Number(kAddressEntry, kAddressMask, idx));
+    if (!text) {
+      j.Count(ErrorReason::kMalformed, ToString(b->oid) + ": bad address");
+      continue;
+    }
+    KeepalivedAddress a;
+    a.address = *text;
+    a.ifname = j.String(kAddressEntry, kAddressIfName, idx).value_or("");
+    a.set = j.Number(kAddressEntry, kAddressStatus, idx).value_or(2) == 1;
+    auto count = vip_counts.find(in.index);
+    const bool excluded = count != vip_counts.end() &&
+                          static_cast<int64_t>(in.vips.size()) >= count->second;
+    (excluded ? in.excluded_vips : in.vips).push_back(std::move(a));
+  }
+
+  for (const auto& [idx, b] : j.Rows(kScriptEntry, kScriptName)) {
+    if (b->type != VarType::kOctetString) {
+      j.Count(ErrorReason::kMalformed, ToString(b->oid) + ": bad script row");
+      continue;
+    }
+    auto r = j.Number(kScriptEntry, kScriptResult, idx);
+    if (!r) continue;
+    out.scripts.push_back({b->bytes, static_cast<int>(*r)});
+  }
+  for (const auto& [idx, b] : j.Rows(kSyncGroupEntry, kSyncGroupName)) {
+    if (b->type != VarType::kOctetString) {
+      j.Count(ErrorReason::kMalformed, ToString(b->oid) + ": bad group row");
+      continue;
+    }
+    auto s = j.Number(kSyncGroupEntry, kSyncGroupState, idx);
+    if (!s) continue;
+    out.sync_groups.push_back({b->bytes, static_cast<int>(*s)});
+  }
+  return out;
+}
+
+void CollectKeepalived(std::shared_ptr<Session> session,
+                       std::function<void(KeepalivedScrape)> done) {
+  struct State {
+    std::shared_ptr<Session> session;
+    std::function<void(KeepalivedScrape)> done;
+    KeepalivedWalks walks;
+    int outstanding = 0;
+    void Finish() {
+      if (--outstanding > 0) return;
+      auto d = std::move(done);
+      KeepalivedScrape s = JoinKeepalived(walks);
+      session.reset();  // nothing kept between scrapes
+      d(std::move(s));
+    }
+  };
+  auto st = std::make_shared<State>();
+  st->session = std::move(session);
+  st->done = std::move(done);
+  const std::vector<Oid> columns = KeepalivedColumns();
+  st->walks.columns.reserve(columns.size());
+  for (const Oid& c : columns) {
+    st->walks.columns.emplace_back(c, Reply(VarBinds{}));
+  }
+  // One more than the requests, released below, so a session that answers
+  // synchronously (the fake) cannot finish before every request is out.
+  st->outstanding = static_cast<int>(columns.size()) + 2;
+  Session& s = *st->session;
+  s.Get({mib::kVersion}, [st](Reply r) {
+    st->walks.version = std::move(r);
+    st->Finish();
+  });
+  for (size_t i = 0; i < columns.size(); ++i) {
+    s.Walk(columns[i], [st, i](Reply r) {
+      st->walks.columns[i].second = std::move(r);
+      st->Finish();
+    });
+  }
+  st->Finish();
+}
+
+}  // namespace vrrp::snmp
