@@ -103,6 +103,47 @@ bool LessThan(const Oid& a, const Oid& b) {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
 
+// net-snmp keeps one global USM user per (engine ID, user name), created
+// from the first session's keys and never updated by later sessions
+// (usm_create_user_from_session in snmplib/snmpusm.c): a module with wrong
+// keys would then succeed with another module's right ones, or the reverse.
+// So before a session with known engine ID opens, a user of that name whose
+// localized keys differ from the session's is removed; the session creates
+// it again from its own keys.
+void DropStaleUser(const std::string& engine_id, netsnmp_session& s) {
+  auto* eid = reinterpret_cast<const u_char*>(engine_id.data());
+  usmUser* user = usm_get_user(eid, engine_id.size(), s.securityName);
+  if (user == nullptr) return;
+  auto differs = [&](const u_char* ku, size_t ku_len, const u_char* have,
+                     size_t have_len) {
+    if (ku_len == 0) return have_len != 0;
+    u_char kul[USM_LENGTH_KU_HASHBLOCK];
+    size_t kul_len = sizeof kul;
+    if (generate_kul(s.securityAuthProto, s.securityAuthProtoLen, eid,
+                     engine_id.size(), ku, ku_len, kul,
+                     &kul_len) != SNMPERR_SUCCESS) {
+      return true;
+    }
+    const size_t n = std::min(kul_len, have_len);
+    return have == nullptr || n == 0 || memcmp(kul, have, n) != 0;
+  };
+  const bool same_protocols =
+      snmp_oid_compare(user->authProtocol, user->authProtocolLen,
+                       s.securityAuthProto, s.securityAuthProtoLen) == 0 &&
+      (s.securityPrivProto == nullptr ||
+       snmp_oid_compare(user->privProtocol, user->privProtocolLen,
+                        s.securityPrivProto, s.securityPrivProtoLen) == 0);
+  if (same_protocols &&
+      !differs(s.securityAuthKey, s.securityAuthKeyLen, user->authKey,
+               user->authKeyLen) &&
+      !differs(s.securityPrivKey, s.securityPrivKeyLen, user->privKey,
+               user->privKeyLen)) {
+    return;
+  }
+  usm_remove_user(user);
+  usm_free_user(user);
+}
+
 }  // namespace
 
 class NetSnmpSession;
@@ -161,8 +202,9 @@ int NetSnmpEngine::Impl::OnPdu(int op, netsnmp_session*, int, netsnmp_pdu* pdu,
 class NetSnmpSession : public Session {
  public:
   NetSnmpSession(NetSnmpEngine::Impl* impl, void* handle, uint64_t id,
-                 const Module& m)
+                 const Module& m, std::string cache_key)
       : impl_(impl),
+        cache_key_(std::move(cache_key)),
         handle_(handle),
         id_(id),
         bulk_(m.bulk_repetitions),
@@ -246,8 +288,10 @@ class NetSnmpSession : public Session {
       pdu->contextNameLen = context_.size();
     }
     const uint64_t rid = impl_->next_id++;
-    impl_->pending[rid] = {
-        id_, [done](int op, netsnmp_pdu* resp) { done(Decode(op, resp)); }};
+    impl_->pending[rid] = {id_, [this, done](int op, netsnmp_pdu* resp) {
+                             LearnEngineId();
+                             done(Decode(op, resp));
+                           }};
     ++impl_->stats->requests_sent;
     if (snmp_sess_async_send(
             handle_, pdu, &NetSnmpEngine::Impl::OnPdu,
@@ -269,6 +313,20 @@ class NetSnmpSession : public Session {
                          : timeout ? ErrorReason::kTimeout
                                    : ErrorReason::kSend,
                          text}));
+    }
+  }
+
+  // net-snmp discovers the engine ID on the first send (RFC 3414 §4);
+  // kept per peer and user, so that the next session skips the blocking
+  // discovery and DropStaleUser can check the user's keys.
+  void LearnEngineId() {
+    if (!v3_ || impl_->engine_ids.count(cache_key_)) return;
+    const netsnmp_session* live = snmp_sess_session(handle_);
+    if (live != nullptr && live->securityEngineIDLen > 0) {
+      impl_->engine_ids[cache_key_].assign(
+          reinterpret_cast<const char*>(live->securityEngineID),
+          live->securityEngineIDLen);
+      impl_->discovery_failed.erase(cache_key_);
     }
   }
 
@@ -313,6 +371,7 @@ class NetSnmpSession : public Session {
   }
 
   NetSnmpEngine::Impl* impl_;
+  std::string cache_key_;
   void* handle_;
   uint64_t id_;
   int bulk_;
@@ -562,6 +621,7 @@ Result<std::shared_ptr<Session>, SnmpError> NetSnmpEngine::Open(
     auto cached = im.engine_ids.find(cache_key);
     if (cached != im.engine_ids.end()) {
       engine_id = cached->second;
+      DropStaleUser(engine_id, s);
       s.securityEngineID = reinterpret_cast<u_char*>(engine_id.data());
       s.securityEngineIDLen = engine_id.size();
       s.contextEngineID = reinterpret_cast<u_char*>(engine_id.data());
@@ -614,7 +674,7 @@ Result<std::shared_ptr<Session>, SnmpError> NetSnmpEngine::Open(
   ++stats_.sessions_opened;
   ++stats_.open_sessions;
   return std::shared_ptr<Session>(
-      std::make_shared<NetSnmpSession>(impl_.get(), h, id, m));
+      std::make_shared<NetSnmpSession>(impl_.get(), h, id, m, cache_key));
 }
 
 }  // namespace vrrp::snmp
