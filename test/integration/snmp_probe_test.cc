@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -23,8 +24,10 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Two instances, one with a /24 VIP and one with a host route (written
-// without "/32"), a tracking script that succeeds, both in a sync group.
+// Three instances: VI_1 with a /24 VIP, an excluded VIP and a script that
+// succeeds; VI_2 with a host route (written without "/32") and a failing
+// script that takes 10 off its priority; VI_3 on IPv6. VI_1 and VI_3 form a
+// sync group (whose members may not have weighted scripts).
 std::string Config(const std::string& router_id, int priority) {
   std::string s = KeepalivedGlobalDefs(router_id);
   s += R"(
@@ -32,29 +35,53 @@ vrrp_script chk_true {
     script "/bin/true"
     interval 1
 }
+vrrp_script chk_false {
+    script "/bin/false"
+    interval 1
+    weight -10
+}
 vrrp_sync_group G1 {
     group {
         VI_1
-        VI_2
+        VI_3
     }
 }
 )";
-  for (int k = 1; k <= 2; ++k) {
+  const char* vips[] = {"192.0.2.200/24", "192.0.2.201/32", "2001:db8::200/64"};
+  for (int k = 1; k <= 3; ++k) {
     s += "vrrp_instance VI_" + std::to_string(k) + " {\n" +
          "    state BACKUP\n    interface eth0\n" + "    virtual_router_id " +
          std::to_string(50 + k) + "\n" + "    priority " +
          std::to_string(priority) + "\n" +
          "    advert_int 0.1\n    version 3\n" +
          (k == 1 ? "    track_script {\n        chk_true\n    }\n" : "") +
-         "    virtual_ipaddress {\n" +
-         (k == 1 ? "        192.0.2.200/24\n" : "        192.0.2.201/32\n") +
-         "    }\n}\n";
+         (k == 2 ? "    track_script {\n        chk_false\n    }\n" : "") +
+         "    virtual_ipaddress {\n        " + vips[k - 1] + "\n    }\n" +
+         (k == 1 ? "    virtual_ipaddress_excluded {\n        192.0.2.210/32\n "
+                   "   }\n"
+                 : "") +
+         "}\n";
   }
   return s;
 }
 
+// VX_SNMP_RECORD=DIR: the test also leaves `snmpwalk -On` of both agents'
+// subtrees in DIR, the recorded responses of the golden tests
+// (test/snmp/data/).
+void Record(const Snmpd& snmpd, const std::string& name) {
+  const char* dir = std::getenv("VX_SNMP_RECORD");
+  if (dir == nullptr) return;
+  for (const char* tree : {".1.3.6.1.4.1.9586.100.5.1",
+                           ".1.3.6.1.4.1.9586.100.5.2", ".1.3.6.1.2.1.207"}) {
+    Sh("MIBS= snmpwalk -v2c -c public -On -Oe -Ot " + snmpd.target() + " " +
+       tree + " >>" + std::string(dir) + "/" + name + ".walk");
+  }
+}
+
 const std::string kVi1 =
     R"(keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.200/24"})";
+const std::string kVi3 =
+    R"(keepalived_vrrp_state{iname="VI_3",intf="eth0",vrid="53",ip_address="2001:db8::200/64"})";
 const std::string kVi2 =
     R"(keepalived_vrrp_state{iname="VI_2",intf="eth0",vrid="52",ip_address="192.0.2.201"})";
 
@@ -78,7 +105,8 @@ TEST_F(SnmpProbeTest, TwoNodesFailoverAndKeepalivedStopped) {
         b1 = probe.Probe(snmpd1->target(), "v2c");
         b2 = probe.Probe(snmpd2->target(), "v2c");
         return Sample(b1, kVi1) == 2 && Sample(b1, kVi2) == 2 &&
-               Sample(b2, kVi1) == 1 && Sample(b2, kVi2) == 1;
+               Sample(b1, kVi3) == 2 && Sample(b2, kVi1) == 1 &&
+               Sample(b2, kVi2) == 1 && Sample(b2, kVi3) == 1;
       },
       20s, 200ms))
       << "n1:\n"
@@ -102,6 +130,20 @@ TEST_F(SnmpProbeTest, TwoNodesFailoverAndKeepalivedStopped) {
   EXPECT_GE(Sample(b1, "keepalived_become_master_total" + l1), 1);
   EXPECT_GT(Sample(b2, "keepalived_advertisements_received_total" + l1), 0);
   EXPECT_EQ(Sample(b1, R"(keepalived_scrape_errors{reason="timeout"})"), 0);
+  // The failing script takes its weight off VI_2's effective priority.
+  const std::string l2 = R"({iname="VI_2",intf="eth0",vrid="52"})";
+  EXPECT_EQ(Sample(b1, "keepalived_vrrp_base_priority" + l2), 150);
+  EXPECT_EQ(Sample(b1, "keepalived_vrrp_effective_priority" + l2), 140);
+  EXPECT_EQ(Sample(b1, R"(keepalived_script_status{name="chk_false"})"), 0);
+  EXPECT_EQ(
+      Sample(
+          b1,
+          R"(keepalived_vrrp_excluded_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.210"})"),
+      2)
+      << b1;
+  EXPECT_EQ(Sample(b1, kVi3), 2) << b1;
+  Record(*snmpd1, "keepalived-2.2.7-master");
+  Record(*snmpd2, "keepalived-2.2.7-backup");
 
   // Failover: n1's Keepalived stops (priority 0 sent), n2 takes over.
   const double before = Sample(b2, "keepalived_become_master_total" + l1);
@@ -110,7 +152,8 @@ TEST_F(SnmpProbeTest, TwoNodesFailoverAndKeepalivedStopped) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         b2 = probe.Probe(snmpd2->target(), "v2c");
-        return Sample(b2, kVi1) == 2 && Sample(b2, kVi2) == 2;
+        return Sample(b2, kVi1) == 2 && Sample(b2, kVi2) == 2 &&
+               Sample(b2, kVi3) == 2;
       },
       10s, 100ms))
       << b2;
