@@ -279,7 +279,7 @@ void RegisterProbeRoute(HttpServer& server, const ProbeOptions& opts) {
         return;
       }
       snmp::CollectKeepalived(
-          std::move(session.value()),
+          std::move(session.value()), m.bulk_repetitions,
           [done](snmp::KeepalivedScrape s) { done->set_value(std::move(s)); });
     });
     snmp::KeepalivedScrape scrape;

@@ -111,32 +111,48 @@ std::optional<std::string> AddressText(const std::string& raw,
 
 }  // namespace
 
-std::vector<Oid> KeepalivedColumns() {
-  std::vector<Oid> c;
-  for (uint32_t col :
-       {kInstanceName, kInstanceVrid, kInstanceState, kInstanceBasePriority,
+namespace {
+
+// Round 2: the cells read by GET, per table: the table's entry, the column
+// whose walk gave the indexes, and the other columns.
+struct TablePlan {
+  const Oid* entry;
+  uint32_t index_column;
+  std::vector<uint32_t> columns;
+};
+
+const std::vector<TablePlan>& Plans() {
+  static const std::vector<TablePlan> kPlans = {
+      {&kInstanceEntry,
+       kInstanceName,
+       {kInstanceVrid, kInstanceState, kInstanceBasePriority,
         kInstanceEffectivePriority, kInstancePrimaryInterface,
         kInstanceAdvertInterval, kInstancePreempt, kInstanceSyncGroup,
-        kInstanceVersion}) {
-    c.push_back(Col(kInstanceEntry, col));
-  }
-  for (uint32_t col : {kAddressValue, kAddressMask, kAddressIfIndex,
-                       kAddressIfName, kAddressStatus}) {
-    c.push_back(Col(kAddressEntry, col));
-  }
-  for (uint32_t col : {kScriptName, kScriptResult}) {
-    c.push_back(Col(kScriptEntry, col));
-  }
-  for (uint32_t col : {kSyncGroupName, kSyncGroupState}) {
-    c.push_back(Col(kSyncGroupEntry, col));
-  }
-  c.push_back(Col(kV3OperationsEntry, kV3AddrCount));
-  for (uint32_t col :
+        kInstanceVersion}},
+      {&kAddressEntry,
+       kAddressValue,
+       {kAddressMask, kAddressIfIndex, kAddressIfName, kAddressStatus}},
+      {&kScriptEntry, kScriptName, {kScriptResult}},
+      {&kSyncGroupEntry, kSyncGroupName, {kSyncGroupState}},
+      {&kV3OperationsEntry, kV3AddrCount, {}},
+      // Same index as the operations table (ifIndex.vrid.addrType).
+      {&kV3StatisticsEntry,
+       kV3AddrCount,
        {kV3MasterTransitions, kV3RcvdAdvertisements, kV3AdvIntervalErrors,
         kV3IpTtlErrors, kV3RcvdPriZeroPackets, kV3SentPriZeroPackets,
         kV3RcvdInvalidTypePackets, kV3AddressListErrors,
-        kV3PacketLengthErrors}) {
-    c.push_back(Col(kV3StatisticsEntry, col));
+        kV3PacketLengthErrors}},
+  };
+  return kPlans;
+}
+
+}  // namespace
+
+std::vector<Oid> KeepalivedIndexColumns() {
+  std::vector<Oid> c;
+  for (const TablePlan& p : Plans()) {
+    if (p.entry == &kV3StatisticsEntry) continue;  // walked as operations
+    c.push_back(Col(*p.entry, p.index_column));
   }
   return c;
 }
@@ -339,26 +355,120 @@ KeepalivedScrape JoinKeepalived(const KeepalivedWalks& w) {
   return out;
 }
 
-void CollectKeepalived(std::shared_ptr<Session> session,
+void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
                        std::function<void(KeepalivedScrape)> done) {
-  struct State {
+  struct State : std::enable_shared_from_this<State> {
     std::shared_ptr<Session> session;
+    int get_batch = 25;
     std::function<void(KeepalivedScrape)> done;
     KeepalivedWalks walks;
+    // Round 2's cells by column, merged from the GET replies.
+    std::map<Oid, VarBinds> cells;
+    std::vector<SnmpError> get_errors;
     int outstanding = 0;
+    bool second_round = false;
+
     void Finish() {
       if (--outstanding > 0) return;
+      if (!second_round) {
+        second_round = true;
+        StartGets();
+        return;
+      }
+      for (auto& [col, rows] : cells) {
+        walks.columns.emplace_back(col, Reply(std::move(rows)));
+      }
+      for (auto& e : get_errors) {
+        walks.columns.emplace_back(Oid{}, Reply(Err(std::move(e))));
+      }
       auto d = std::move(done);
       KeepalivedScrape s = JoinKeepalived(walks);
       session.reset();  // nothing kept between scrapes
       d(std::move(s));
     }
+
+    // Indexes of a walked column's rows.
+    std::vector<Oid> Indexes(const Oid& column) const {
+      std::vector<Oid> out;
+      for (const auto& [c, reply] : walks.columns) {
+        if (c != column || !reply.ok()) continue;
+        for (const VarBind& b : reply.value()) {
+          out.push_back(Suffix(b.oid, column));
+        }
+      }
+      return out;
+    }
+
+    void StartGets() {
+      // Not up (or no answer): the walks were all there is to it.
+      const bool up = walks.version && walks.version->ok() &&
+                      walks.version->value().size() == 1 &&
+                      walks.version->value()[0].type == VarType::kOctetString;
+      std::vector<std::vector<Oid>> requests;
+      if (up) {
+        for (const TablePlan& p : Plans()) {
+          const Oid index_col = Col(
+              p.entry == &kV3StatisticsEntry ? kV3OperationsEntry : *p.entry,
+              p.index_column);
+          std::vector<Oid> batch;
+          for (const Oid& idx : Indexes(index_col)) {
+            // Instance 0 of the address table is static addresses: not
+            // an instance's, never shown.
+            if (p.entry == &kAddressEntry && !idx.empty() && idx[0] == 0) {
+              continue;
+            }
+            for (uint32_t col : p.columns) {
+              Oid o = Col(*p.entry, col);
+              o.insert(o.end(), idx.begin(), idx.end());
+              batch.push_back(std::move(o));
+              if (static_cast<int>(batch.size()) >= get_batch) {
+                requests.push_back(std::move(batch));
+                batch.clear();
+              }
+            }
+          }
+          if (!batch.empty()) requests.push_back(std::move(batch));
+        }
+      }
+      outstanding = static_cast<int>(requests.size()) + 1;
+      auto self = shared_from_this();
+      for (auto& r : requests) {
+        session->Get(std::move(r), [self](Reply reply) {
+          if (!reply.ok()) {
+            self->get_errors.push_back(std::move(reply.error()));
+          } else {
+            for (VarBind& b : reply.value()) {
+              // A row gone between the rounds (a reload) answers
+              // noSuchInstance: simply not there.
+              if (b.IsException() || b.oid.size() < 2) continue;
+              Oid col(b.oid.begin(),
+                      b.oid.begin() + static_cast<std::ptrdiff_t>(
+                                          b.oid.size() - IndexLength(b.oid)));
+              self->cells[col].push_back(std::move(b));
+            }
+          }
+          self->Finish();
+        });
+      }
+      Finish();
+    }
+
+    // The index length of a cell of one of our tables.
+    static size_t IndexLength(const Oid& oid) {
+      if (HasPrefix(oid, kAddressEntry)) return 2;       // inst.n
+      if (HasPrefix(oid, kV3StatisticsEntry)) return 3;  // if.vrid.type
+      if (HasPrefix(oid, kV3OperationsEntry)) return 3;
+      return 1;
+    }
   };
   auto st = std::make_shared<State>();
   st->session = std::move(session);
+  st->get_batch = std::max(1, get_batch);
+  // Every callback holds the state; the state holds the session until the
+  // end, and the session holds the callbacks only while they are pending.
   st->done = std::move(done);
-  const std::vector<Oid> columns = KeepalivedColumns();
-  st->walks.columns.reserve(columns.size());
+  const std::vector<Oid> columns = KeepalivedIndexColumns();
+  st->walks.columns.reserve(columns.size() + 64);
   for (const Oid& c : columns) {
     st->walks.columns.emplace_back(c, Reply(VarBinds{}));
   }

@@ -1,5 +1,6 @@
 #include "fakes/fake_snmp_session.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -145,6 +146,7 @@ std::optional<snmp::SnmpError> FakeSnmpSession::FailureFor(
 void FakeSnmpSession::Get(std::vector<snmp::Oid> oids,
                           snmp::ReplyCallback done) {
   ++gets_;
+  max_get_size_ = std::max(max_get_size_, oids.size());
   snmp::VarBinds out;
   for (auto& o : oids) {
     if (auto e = FailureFor(o)) {
@@ -155,9 +157,18 @@ void FakeSnmpSession::Get(std::vector<snmp::Oid> oids,
     if (it != objects_.end()) {
       out.push_back(it->second);
     } else {
+      // As an agent answers: noSuchInstance when the object's column has
+      // other rows, noSuchObject otherwise (RFC 3416 §4.2.1).
       VarBind b;
       b.oid = o;
       b.type = VarType::kNoSuchObject;
+      if (o.size() > 1) {
+        snmp::Oid parent(o.begin(), o.end() - 1);
+        auto next = objects_.upper_bound(parent);
+        if (next != objects_.end() && snmp::HasPrefix(next->first, parent)) {
+          b.type = VarType::kNoSuchInstance;
+        }
+      }
       out.push_back(std::move(b));
     }
   }

@@ -37,6 +37,7 @@ class FakeSnmpSession : public snmp::Session {
 
   const std::vector<snmp::Oid>& walked() const { return walked_; }
   int gets() const { return gets_; }
+  size_t max_get_size() const { return max_get_size_; }
 
  private:
   std::optional<snmp::SnmpError> FailureFor(const snmp::Oid& oid) const;
@@ -45,6 +46,7 @@ class FakeSnmpSession : public snmp::Session {
   std::vector<std::pair<snmp::Oid, snmp::SnmpError>> failures_;
   std::vector<snmp::Oid> walked_;
   int gets_ = 0;
+  size_t max_get_size_ = 0;
 };
 
 }  // namespace vrrp::testing

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -32,10 +33,22 @@ int FreeUdpPort() {
 }
 
 std::unique_ptr<Snmpd> Snmpd::Start(const Lab& lab, const std::string& name,
-                                    const std::string& trap_sink) {
+                                    const SnmpdOptions& options) {
   auto s = std::make_unique<Snmpd>();
   const std::string base = lab.dir() + "/snmpd-" + name;
-  s->port_ = FreeUdpPort();
+  std::string addresses;
+  for (int i = 0; i < options.ports; ++i) {
+    // In another namespace any port is free; FreeUdpPort only knows ours,
+    // which is as good a guess as any there.
+    int port = FreeUdpPort();
+    while (std::find(s->ports_.begin(), s->ports_.end(), port) !=
+           s->ports_.end()) {
+      port = FreeUdpPort();
+    }
+    s->ports_.push_back(port);
+    addresses +=
+        (i ? "," : "") + std::string("udp:127.0.0.1:") + std::to_string(port);
+  }
   s->socket_ = base + "-agentx.sock";
   s->log_ = base + ".log";
   const std::string conf = base + ".conf";
@@ -43,29 +56,44 @@ std::unique_ptr<Snmpd> Snmpd::Start(const Lab& lab, const std::string& name,
   Sh("mkdir -p " + state);
   {
     std::ofstream out(conf);
-    out << "agentAddress udp:127.0.0.1:" << s->port_ << "\n"
+    out << "agentAddress " << addresses << "\n"
         << "master agentx\n"
         << "agentXSocket unix:" << s->socket_ << "\n"
         << "rocommunity public 127.0.0.1\n"
         << "createUser labv3 SHA \"labauthpass1\" AES \"labprivpass1\"\n"
         << "rouser labv3 priv\n";
-    if (!trap_sink.empty()) out << "trap2sink " << trap_sink << " public\n";
+    if (!options.trap_sink.empty()) {
+      out << "trap2sink " << options.trap_sink << " public\n";
+    }
     if (!out.flush()) throw std::runtime_error("cannot write " + conf);
   }
-  // In the test's own network namespace (see snmp_lab.h): nsenter execs
-  // snmpd in place, so the lab's Process owns and kills it.
-  s->process_ = Process::Start(
-      lab.sw(),
-      {"nsenter", "--net=/proc/" + std::to_string(getpid()) + "/ns/net",
-       "snmpd", "-f", "-C", "-c", conf, "-Lf", s->log_, "-p", base + ".pid"},
-      s->log_, {"SNMP_PERSISTENT_DIR=" + state, "MIBS="});
+  std::vector<std::string> argv = {"snmpd", "-f",    "-C", "-c",         conf,
+                                   "-Lf",   s->log_, "-p", base + ".pid"};
+  if (options.ns == nullptr) {
+    // In the test's own network namespace (see snmp_lab.h): nsenter execs
+    // snmpd in place, so the lab's Process owns and kills it.
+    argv.insert(
+        argv.begin(),
+        {"nsenter", "--net=/proc/" + std::to_string(getpid()) + "/ns/net"});
+  }
+  s->process_ =
+      Process::Start(options.ns ? *options.ns : lab.sw(), argv, s->log_,
+                     {"SNMP_PERSISTENT_DIR=" + state, "MIBS="});
   const std::string get = "snmpget -v2c -c public -On -t 0.2 -r 0 " +
                           s->target() + " 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1";
-  if (!WaitUntil([&] { return Sh(get) == 0; }, 10s, 50ms)) {
+  if (!WaitUntil(
+          [&] { return (options.ns ? options.ns->Exec(get) : Sh(get)) == 0; },
+          10s, 50ms)) {
     throw std::runtime_error("snmpd " + name + " did not answer:\n" +
                              ReadFile(s->log_));
   }
   return s;
+}
+
+std::vector<std::string> Snmpd::targets() const {
+  std::vector<std::string> t;
+  for (int p : ports_) t.push_back("127.0.0.1:" + std::to_string(p));
+  return t;
 }
 
 std::unique_ptr<Process> StartKeepalivedAgentX(const Lab& lab, int node,

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "exporter/http_server.h"
 #include "exporter/probe.h"
@@ -23,21 +24,31 @@ namespace vrrp::testing {
 // A UDP port on 127.0.0.1 that was free a moment ago.
 int FreeUdpPort();
 
+struct SnmpdOptions {
+  std::string trap_sink;  // "127.0.0.1:PORT": trap2sink, SNMPv2c "public"
+  // Run inside this namespace (its 127.0.0.1) instead of the test's own.
+  const NetNs* ns = nullptr;
+  // UDP ports to listen on (all on 127.0.0.1): several targets, one agent.
+  int ports = 1;
+};
+
 class Snmpd {
  public:
   // v2c community "public" and v3 user "labv3" (SHA "labauthpass1", AES
   // "labprivpass1"); `name` distinguishes files when several run. Throws
   // unless snmpd answers within 10 s.
   static std::unique_ptr<Snmpd> Start(const Lab& lab, const std::string& name,
-                                      const std::string& trap_sink = "");
-  int port() const { return port_; }
-  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+                                      const SnmpdOptions& options = {});
+  int port() const { return ports_.at(0); }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port()); }
+  // One "127.0.0.1:PORT" per listening port.
+  std::vector<std::string> targets() const;
   const std::string& agentx_socket() const { return socket_; }
   const std::string& log_path() const { return log_; }
   Process& process() { return *process_; }
 
  private:
-  int port_ = 0;
+  std::vector<int> ports_;
   std::string socket_;
   std::string log_;
   std::unique_ptr<Process> process_;

@@ -83,19 +83,30 @@ struct KeepalivedScrape {
   int varbinds = 0;
 };
 
-// Starts every request on `session` and calls `done` once all have
-// answered (or failed). The session is kept alive until then.
-void CollectKeepalived(std::shared_ptr<Session> session,
+// Reads Keepalived in two rounds and calls `done` once all requests have
+// answered (or failed); the session is kept alive until then.
+//  1. GET version.0, and walk (GETBULK) one column of each table, only to
+//     learn its row indexes: instance names, address values, script and
+//     sync group names, VRRPv3 address counts.
+//  2. GET every other needed cell by index, at most `get_batch` varbinds a
+//     request, all requests at once.
+// Why not walk every column: Keepalived's AgentX agent answers a GETBULK
+// one repetition at a time (snmpd sends its subagent a GETNEXT per
+// repetition), so a walk costs per varbind, overshoot past the column
+// included, while a GET of many varbinds is one AgentX round trip. Measured
+// on 50 instances: 29 walked columns 35 ms, the same cells by GET 2 ms.
+void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
                        std::function<void(KeepalivedScrape)> done);
 
 // The join, apart from the I/O, for the golden tests: the rows of every
-// walked column (by its column OID) and the version GET's reply.
+// column (by its column OID; exceptions such as noSuchInstance already left
+// out) and the version GET's reply.
 struct KeepalivedWalks {
   std::optional<Reply> version;
   std::vector<std::pair<Oid, Reply>> columns;
 };
 KeepalivedScrape JoinKeepalived(const KeepalivedWalks& walks);
-// The columns CollectKeepalived walks, in the order it starts them.
-std::vector<Oid> KeepalivedColumns();
+// The columns round 1 walks, in the order it starts them.
+std::vector<Oid> KeepalivedIndexColumns();
 
 }  // namespace vrrp::snmp
