@@ -366,15 +366,9 @@ void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
     std::map<Oid, VarBinds> cells;
     std::vector<SnmpError> get_errors;
     int outstanding = 0;
-    bool second_round = false;
 
     void Finish() {
       if (--outstanding > 0) return;
-      if (!second_round) {
-        second_round = true;
-        StartGets();
-        return;
-      }
       for (auto& [col, rows] : cells) {
         walks.columns.emplace_back(col, Reply(std::move(rows)));
       }
@@ -399,38 +393,42 @@ void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
       return out;
     }
 
-    void StartGets() {
-      // Not up (or no answer): the walks were all there is to it.
-      const bool up = walks.version && walks.version->ok() &&
-                      walks.version->value().size() == 1 &&
-                      walks.version->value()[0].type == VarType::kOctetString;
+    // Round 2 of the tables indexed by `walked` (one column's walk): as
+    // soon as that walk is in, so the agent never idles between rounds.
+    void StartGets(const Oid& walked) {
+      // Keepalived not attached: nothing more to read. (The version GET
+      // goes out first, so its answer is normally in by now.)
+      if (walks.version &&
+          !(walks.version->ok() && walks.version->value().size() == 1 &&
+            walks.version->value()[0].type == VarType::kOctetString)) {
+        return;
+      }
       std::vector<std::vector<Oid>> requests;
-      if (up) {
-        for (const TablePlan& p : Plans()) {
-          const Oid index_col = Col(
-              p.entry == &kV3StatisticsEntry ? kV3OperationsEntry : *p.entry,
-              p.index_column);
-          std::vector<Oid> batch;
-          for (const Oid& idx : Indexes(index_col)) {
-            // Instance 0 of the address table is static addresses: not
-            // an instance's, never shown.
-            if (p.entry == &kAddressEntry && !idx.empty() && idx[0] == 0) {
-              continue;
-            }
-            for (uint32_t col : p.columns) {
-              Oid o = Col(*p.entry, col);
-              o.insert(o.end(), idx.begin(), idx.end());
-              batch.push_back(std::move(o));
-              if (static_cast<int>(batch.size()) >= get_batch) {
-                requests.push_back(std::move(batch));
-                batch.clear();
-              }
+      for (const TablePlan& p : Plans()) {
+        const Oid index_col =
+            Col(p.entry == &kV3StatisticsEntry ? kV3OperationsEntry : *p.entry,
+                p.index_column);
+        if (index_col != walked) continue;
+        std::vector<Oid> batch;
+        for (const Oid& idx : Indexes(index_col)) {
+          // Instance 0 of the address table is static addresses: not an
+          // instance's, never shown.
+          if (p.entry == &kAddressEntry && !idx.empty() && idx[0] == 0) {
+            continue;
+          }
+          for (uint32_t col : p.columns) {
+            Oid o = Col(*p.entry, col);
+            o.insert(o.end(), idx.begin(), idx.end());
+            batch.push_back(std::move(o));
+            if (static_cast<int>(batch.size()) >= get_batch) {
+              requests.push_back(std::move(batch));
+              batch.clear();
             }
           }
-          if (!batch.empty()) requests.push_back(std::move(batch));
         }
+        if (!batch.empty()) requests.push_back(std::move(batch));
       }
-      outstanding = static_cast<int>(requests.size()) + 1;
+      outstanding += static_cast<int>(requests.size());
       auto self = shared_from_this();
       for (auto& r : requests) {
         session->Get(std::move(r), [self](Reply reply) {
@@ -450,7 +448,6 @@ void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
           self->Finish();
         });
       }
-      Finish();
     }
 
     // The index length of a cell of one of our tables.
@@ -483,6 +480,7 @@ void CollectKeepalived(std::shared_ptr<Session> session, int get_batch,
   for (size_t i = 0; i < columns.size(); ++i) {
     s.Walk(columns[i], [st, i](Reply r) {
       st->walks.columns[i].second = std::move(r);
+      st->StartGets(st->walks.columns[i].first);
       st->Finish();
     });
   }

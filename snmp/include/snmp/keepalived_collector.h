@@ -89,7 +89,7 @@ struct KeepalivedScrape {
 //     learn its row indexes: instance names, address values, script and
 //     sync group names, VRRPv3 address counts.
 //  2. GET every other needed cell by index, at most `get_batch` varbinds a
-//     request, all requests at once.
+//     request, all requests at once, each table as soon as its walk is in.
 // Why not walk every column: Keepalived's AgentX agent answers a GETBULK
 // one repetition at a time (snmpd sends its subagent a GETNEXT per
 // repetition), so a walk costs per varbind, overshoot past the column
