@@ -31,6 +31,7 @@
 #include "logging_observer.h"
 #include "reload_coordinator.h"
 #include "snapshot_publisher.h"
+#include "snmp/agentx_subagent.h"
 #include "snmp/module.h"
 #include "snmp/netsnmp_engine.h"
 #include "vrrp/router.h"
@@ -73,6 +74,8 @@ struct Flags {
   bool keepalived_compat = true;
   // SNMP modules for /probe (remote Keepalived daemons); empty: no /probe.
   std::string snmp_config_file;
+  // AgentX master's socket (snmpd's agentXSocket); empty: no subagent.
+  std::string snmp_agentx_socket;
 };
 
 void LogError(const std::string& e) { spdlog::error("{}", e); }
@@ -301,19 +304,37 @@ int Run(const Flags& flags) {
   routes.store = &store;
   if (flags.enable_lifecycle) routes.reload = HttpReload(loop, reloads);
   vrrp::exporter::RegisterRoutes(*server, routes);
-  // /probe: net-snmp on its own thread (started here, after the signals
-  // were blocked), never on the loop nor on the HTTP workers.
+  // /probe and the AgentX subagent: net-snmp on its own thread (started
+  // here, after the signals were blocked), never on the loop nor on the
+  // HTTP workers. The subagent reads the published snapshots, as /metrics.
   std::unique_ptr<vrrp::snmp::NetSnmpEngine> snmp_engine;
   vrrp::exporter::ProbeStats probe_stats;
-  if (!flags.snmp_config_file.empty()) {
-    auto e = vrrp::snmp::NetSnmpEngine::Start(
-        [](const std::string& m) { spdlog::warn("{}", m); });
+  std::unique_ptr<vrrp::snmp::AgentXSubagent> agentx;
+  if (!flags.snmp_config_file.empty() || !flags.snmp_agentx_socket.empty()) {
+    vrrp::snmp::EngineOptions eo;
+    eo.log = [](const std::string& m) { spdlog::warn("{}", m); };
+    if (!flags.snmp_agentx_socket.empty()) {
+      agentx = std::make_unique<vrrp::snmp::AgentXSubagent>(
+          vrrp::snmp::AgentXSubagent::Options{
+              .snapshot = [&store] { return store.Latest(); },
+              .version = std::string("vrrp_exporter ") + VRRP_EXPORTER_VERSION,
+              .log = eo.log});
+      eo.agentx_socket = flags.snmp_agentx_socket;
+      eo.agent_setup = [&agentx] { agentx->Register(); };
+      eo.tick = [&agentx] { agentx->Tick(); };
+    }
+    auto e = vrrp::snmp::NetSnmpEngine::Start(std::move(eo));
     if (!e.ok()) {
       spdlog::error("snmp: {}", e.error());
       server->Stop();
       return kExitStartError;
     }
     snmp_engine = std::move(e.value());
+    if (agentx) {
+      spdlog::info("snmp: AgentX subagent on {}", flags.snmp_agentx_socket);
+    }
+  }
+  if (!flags.snmp_config_file.empty()) {
     vrrp::exporter::ProbeOptions probe;
     probe.modules = &snmp_modules;
     probe.engine = snmp_engine.get();
@@ -340,6 +361,9 @@ int Run(const Flags& flags) {
   malloc_trim(0);
   loop.Run();
   server->Stop();
+  // The SNMP thread calls into the subagent and reads the snapshot store:
+  // it stops before either goes.
+  snmp_engine.reset();
   return kExitOk;
 }
 
@@ -388,6 +412,11 @@ int main(int argc, char** argv) {
                  "SNMP modules (YAML) for /probe?target=HOST&module=NAME, "
                  "which scrapes remote Keepalived daemons through their SNMP "
                  "agents; unset: no /probe");
+  app.add_option("--snmp.agentx-socket", flags.snmp_agentx_socket,
+                 "Serve the instances over SNMP as an AgentX subagent of the "
+                 "snmpd listening on this socket (its agentXSocket, e.g. "
+                 "/var/agentx/master), with vrrpv3NewMaster traps; unset: "
+                 "off");
   app.add_option("--metrics.keepalived-compat", flags.keepalived_compat,
                  "Also publish keepalived-exporter's names (keepalived_*)")
       ->capture_default_str();

@@ -1,9 +1,13 @@
 #include "snmp/netsnmp_engine.h"
 
 // net-snmp's headers define many macros; they stay in this file.
-#include <net-snmp/library/large_fd_set.h>
+// net-snmp-config.h must come first.
+// clang-format off
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+// clang-format on
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -157,6 +161,8 @@ struct NetSnmpEngine::Impl {
 
   int wake_fd = -1;
   std::function<void(const std::string&)> log;
+  EngineOptions options;
+  bool agent = false;
   std::mutex mu;
   std::vector<std::function<void()>> queue;  // guarded by mu
   bool stopping = false;                     // guarded by mu
@@ -400,12 +406,14 @@ NetSnmpEngine::NetSnmpEngine() : impl_(std::make_unique<Impl>()) {
 }
 
 Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
-    std::function<void(const std::string&)> log) {
+    EngineOptions options) {
   if (g_impl != nullptr) {
     return Err(std::string("an SNMP engine already runs in this process"));
   }
   std::unique_ptr<NetSnmpEngine> e(new NetSnmpEngine());
-  e->impl_->log = std::move(log);
+  e->impl_->log = options.log;
+  e->impl_->agent = !options.agentx_socket.empty();
+  e->impl_->options = std::move(options);
   e->impl_->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (e->impl_->wake_fd < 0) {
     return Err(std::string("eventfd: ") + strerror(errno));
@@ -414,6 +422,7 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
   std::promise<void> ready;
   auto ready_f = ready.get_future();
   e->thread_ = std::thread([&ready, raw = e.get()] {
+    Impl& im = *raw->impl_;
     // No MIB files (Debian ships none of ours; numeric OIDs everywhere), no
     // configuration files, and no persistent state, or net-snmp would
     // write /var/lib/snmp/vrrp_exporter.conf.
@@ -426,10 +435,32 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
                            NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
                            NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    // net-snmp's alarms (AgentX pings and reconnects) from our loop, never
+    // from SIGALRM in a process that has other threads.
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
+                           NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
     // With no handler at all, net-snmp logs to stderr; the call-log
     // handler without callbacks drops its messages (ours carry the error).
     snmp_disable_log();
     snmp_enable_calllog();
+    if (im.agent) {
+      // As keepalived/core/snmp.c does: subagent role and socket, then
+      // init_agent; the ping interval only after it, since init_agent
+      // resets it (agentx_config.c).
+      netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE,
+                             1);
+      netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID,
+                            NETSNMP_DS_AGENT_X_SOCKET,
+                            im.options.agentx_socket.c_str());
+      init_agent("vrrp_exporter");
+      netsnmp_ds_set_int(
+          NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+          static_cast<int>(im.options.agentx_ping_interval.count()));
+      if (im.options.agent_setup) im.options.agent_setup();
+    }
+    // With the subagent role this opens the AgentX session: a blocking
+    // connect and register on this thread only (a dead snmpd fails at
+    // once; net-snmp retries every ping interval).
     init_snmp("vrrp_exporter");
     ready.set_value();
     raw->Loop();
@@ -465,6 +496,9 @@ void NetSnmpEngine::Loop() {
   std::vector<std::pair<uint64_t, void*>> polled;
   netsnmp_large_fd_set set;
   netsnmp_large_fd_set_init(&set, FD_SETSIZE);
+  netsnmp_large_fd_set agent_set;
+  netsnmp_large_fd_set_init(&agent_set, FD_SETSIZE);
+  auto next_tick = std::chrono::steady_clock::now();
   for (;;) {
     for (void* h : im.to_close) snmp_sess_close(h);
     im.to_close.clear();
@@ -489,7 +523,34 @@ void NetSnmpEngine::Loop() {
     // net-snmp retransmits and times requests out only when asked
     // (snmp_sess_timeout): a 10 ms tick while anything is outstanding keeps
     // timeouts within 10 ms of the module's; idle, the thread sleeps.
-    const int wait_ms = im.pending.empty() ? -1 : 10;
+    int wait_ms = im.pending.empty() ? -1 : 10;
+    // The AgentX session (net-snmp's global session list) and its alarms,
+    // as agent_check_and_process() would: its fds change on reconnects,
+    // so they are asked for every time.
+    const size_t agent_first = fds.size();
+    if (im.agent) {
+      int numfds = 0, block = 1;
+      timeval tv{};
+      NETSNMP_LARGE_FD_ZERO(&agent_set);
+      snmp_select_info2(&numfds, &agent_set, &tv, &block);
+      for (int fd = 0; fd < numfds; ++fd) {
+        if (NETSNMP_LARGE_FD_ISSET(fd, &agent_set)) {
+          fds.push_back({fd, POLLIN, 0});
+        }
+      }
+      if (!block) {
+        const int ms = static_cast<int>(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+        wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+      }
+    }
+    if (im.options.tick) {
+      const auto now = std::chrono::steady_clock::now();
+      const int ms = static_cast<int>(std::max<int64_t>(
+          0,
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now)
+              .count()));
+      wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+    }
     const int n = poll(fds.data(), fds.size(), wait_ms);
     if (n < 0 && errno != EINTR) {
       if (im.log) im.log(std::string("snmp: poll: ") + strerror(errno));
@@ -511,6 +572,27 @@ void NetSnmpEngine::Loop() {
     for (const auto& [id, h] : polled) {
       if (im.sessions.count(id)) snmp_sess_timeout(h);
     }
+    if (im.agent) {
+      NETSNMP_LARGE_FD_ZERO(&agent_set);
+      bool readable = false;
+      for (size_t i = agent_first; i < fds.size(); ++i) {
+        if (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+          NETSNMP_LARGE_FD_SET(fds[i].fd, &agent_set);
+          readable = true;
+        }
+      }
+      if (readable) {
+        snmp_read2(&agent_set);
+      } else {
+        snmp_timeout();
+      }
+      run_alarms();
+      netsnmp_check_outstanding_agent_requests();
+    }
+    if (im.options.tick && std::chrono::steady_clock::now() >= next_tick) {
+      next_tick = std::chrono::steady_clock::now() + im.options.tick_period;
+      im.options.tick();
+    }
   }
   // Stopping: drop every callback, then close.
   im.pending.clear();
@@ -519,6 +601,7 @@ void NetSnmpEngine::Loop() {
   for (void* h : im.to_close) snmp_sess_close(h);
   im.to_close.clear();
   netsnmp_large_fd_set_cleanup(&set);
+  netsnmp_large_fd_set_cleanup(&agent_set);
   snmp_shutdown("vrrp_exporter");
 }
 

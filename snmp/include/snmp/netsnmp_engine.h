@@ -33,12 +33,34 @@ struct EngineStats {
   std::atomic<uint64_t> open_sessions{0};
 };
 
+struct EngineOptions {
+  std::function<void(const std::string&)> log;
+  // Non-empty: the process is also an AgentX subagent on this socket
+  // ("/path", "unix:/path", "tcp:HOST:PORT"), for agentx_subagent.h.
+  std::string agentx_socket;
+  // SNMP thread, after init_agent() and before init_snmp(): register MIB
+  // handlers here.
+  std::function<void()> agent_setup;
+  // SNMP thread, every tick_period (notifications).
+  std::function<void()> tick;
+  std::chrono::milliseconds tick_period{100};
+  // How often net-snmp retries a lost AgentX connection (it pings the
+  // master at this period, and reopens the session when it fails).
+  std::chrono::seconds agentx_ping_interval{5};
+};
+
 class NetSnmpEngine {
  public:
   // Initialises net-snmp (no MIB files, no config files, no persistent
-  // state, logging into `log`) and starts the thread.
+  // state, no SIGALRM, logging into `log`) and starts the thread.
   static Result<std::unique_ptr<NetSnmpEngine>, std::string> Start(
-      std::function<void(const std::string&)> log = nullptr);
+      EngineOptions options);
+  static Result<std::unique_ptr<NetSnmpEngine>, std::string> Start(
+      std::function<void(const std::string&)> log = nullptr) {
+    EngineOptions o;
+    o.log = std::move(log);
+    return Start(std::move(o));
+  }
   ~NetSnmpEngine();  // stops the thread; pending callbacks are dropped
   NetSnmpEngine(const NetSnmpEngine&) = delete;
   NetSnmpEngine& operator=(const NetSnmpEngine&) = delete;
