@@ -302,8 +302,6 @@ int Run(const Flags& flags) {
   routes.keepalived_compat = flags.keepalived_compat;
   routes.version = VRRP_EXPORTER_VERSION;
   routes.store = &store;
-  if (flags.enable_lifecycle) routes.reload = HttpReload(loop, reloads);
-  vrrp::exporter::RegisterRoutes(*server, routes);
   // /probe and the AgentX subagent: net-snmp on its own thread (started
   // here, after the signals were blocked), never on the loop nor on the
   // HTTP workers. The subagent reads the published snapshots, as /metrics.
@@ -345,6 +343,18 @@ int Run(const Flags& flags) {
       spdlog::info("snmp module {}", m.Describe());
     }
   }
+  if (!flags.disable_exporter_metrics && snmp_engine) {
+    routes.extra_families =
+        [&probe_stats, engine = snmp_engine.get(), agent = agentx.get(),
+         probing = !flags.snmp_config_file.empty()](auto& families) {
+          vrrp::exporter::AppendSnmpSelfFamilies(
+              probing ? &probe_stats : nullptr,
+              probing ? &engine->stats() : nullptr,
+              agent ? &agent->stats() : nullptr, families);
+        };
+  }
+  if (flags.enable_lifecycle) routes.reload = HttpReload(loop, reloads);
+  vrrp::exporter::RegisterRoutes(*server, routes);
   std::string ports;
   for (int p : server->ports()) {
     ports += (ports.empty() ? "" : ",") + std::to_string(p);
@@ -361,8 +371,10 @@ int Run(const Flags& flags) {
   malloc_trim(0);
   loop.Run();
   server->Stop();
-  // The SNMP thread calls into the subagent and reads the snapshot store:
-  // it stops before either goes.
+  // /metrics' renderer reads the SNMP counters, and the SNMP thread calls
+  // into the subagent and reads the snapshot store: both stop before those
+  // go.
+  server.reset();
   snmp_engine.reset();
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "exporter/text_format.h"
+#include "snmp/agentx_subagent.h"
 #include "snmp/netsnmp_engine.h"
 
 namespace vrrp::exporter {
@@ -235,6 +236,47 @@ std::string KeepalivedProbeText(const snmp::KeepalivedScrape& scrape,
   std::string out;
   AppendTextFormat(KeepalivedProbeFamilies(scrape, duration_seconds), out);
   return out;
+}
+
+void AppendSnmpSelfFamilies(const ProbeStats* probes,
+                            const snmp::EngineStats* engine,
+                            const snmp::AgentXStats* agentx,
+                            std::vector<MetricFamily>& out) {
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    Family f(name, help, MetricType::Counter);
+    f.Add({}, static_cast<double>(v));
+    out.push_back(f.Take());
+  };
+  if (probes) {
+    counter("vrrp_exporter_snmp_probes_total", "/probe requests served.",
+            probes->probes);
+    counter("vrrp_exporter_snmp_probes_failed_total",
+            "Probes that answered keepalived_up 0.", probes->probes_failed);
+    counter("vrrp_exporter_snmp_probe_bad_requests_total",
+            "/probe requests refused (no or bad target, unknown module).",
+            probes->bad_requests);
+  }
+  if (engine) {
+    counter("vrrp_exporter_snmp_requests_sent_total",
+            "SNMP requests sent by /probe (first tries).",
+            engine->requests_sent);
+    counter("vrrp_exporter_snmp_requests_retried_total",
+            "SNMP requests sent again after a timeout.",
+            engine->requests_retried);
+  }
+  if (agentx) {
+    counter("vrrp_exporter_agentx_connects_total",
+            "AgentX sessions opened with the master agent (reconnects "
+            "included).",
+            agentx->connects);
+    counter("vrrp_exporter_agentx_disconnects_total", "AgentX sessions lost.",
+            agentx->disconnects);
+    counter("vrrp_exporter_agentx_requests_total",
+            "Requests the master agent forwarded to us.", agentx->requests);
+    counter("vrrp_exporter_agentx_notifications_total",
+            "Notifications sent (vrrpv3NewMaster, vrrpv3ProtoError).",
+            agentx->notifications);
+  }
 }
 
 void RegisterProbeRoute(HttpServer& server, const ProbeOptions& opts) {

@@ -126,6 +126,13 @@ TEST(SnmpAgentXTest, Vrrpv3RowsAndNewMasterTrap) {
   EXPECT_NE(traps.find(v + ".1.2.5.1.2." + idx + " = INTEGER: 3"),
             std::string::npos)
       << traps;
+  // Counted on /metrics.
+  const std::string metrics = Curl(n1, "http://127.0.0.1:9687/metrics");
+  EXPECT_NE(metrics.find("vrrp_exporter_agentx_connects_total 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("vrrp_exporter_agentx_notifications_total 1\n"),
+            std::string::npos);
 }
 
 // snmpd absent at start, then there: the subagent connects by itself, and

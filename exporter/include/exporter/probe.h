@@ -25,7 +25,9 @@
 
 namespace vrrp::snmp {
 class NetSnmpEngine;
-}
+struct EngineStats;
+struct AgentXStats;
+}  // namespace vrrp::snmp
 
 namespace vrrp::exporter {
 
@@ -44,6 +46,14 @@ struct ProbeOptions {
 };
 
 void RegisterProbeRoute(HttpServer& server, const ProbeOptions& options);
+
+// The SNMP side's own counters, for /metrics (RouteOptions::extra_families):
+// probes, SNMP requests sent and retried, AgentX connects and
+// notifications. Any pointer may be null.
+void AppendSnmpSelfFamilies(const ProbeStats* probes,
+                            const snmp::EngineStats* engine,
+                            const snmp::AgentXStats* agentx,
+                            std::vector<prometheus::MetricFamily>& out);
 
 // The series of one probe, keepalived-exporter's names and labels first.
 std::vector<prometheus::MetricFamily> KeepalivedProbeFamilies(
