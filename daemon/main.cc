@@ -24,12 +24,16 @@
 
 #include "config_load.h"
 #include "exporter/http_server.h"
+#include "exporter/probe.h"
 #include "exporter/routes.h"
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
 #include "logging_observer.h"
 #include "reload_coordinator.h"
 #include "snapshot_publisher.h"
+#include "snmp/agentx_subagent.h"
+#include "snmp/module.h"
+#include "snmp/netsnmp_engine.h"
 #include "vrrp/router.h"
 #include "vrrp/sys/curl_library.h"
 #include "vrrp/sys/event_loop.h"
@@ -68,6 +72,10 @@ struct Flags {
   bool disable_exporter_metrics = false;
   bool enable_lifecycle = false;
   bool keepalived_compat = true;
+  // SNMP modules for /probe (remote Keepalived daemons); empty: no /probe.
+  std::string snmp_config_file;
+  // AgentX master's socket (snmpd's agentXSocket); empty: no subagent.
+  std::string snmp_agentx_socket;
 };
 
 void LogError(const std::string& e) { spdlog::error("{}", e); }
@@ -109,6 +117,10 @@ std::unique_ptr<vrrp::exporter::HttpServer> StartHttp(const Flags& flags) {
   http.listen_addresses = flags.listen_addresses;
   http.web = std::move(web);
   http.log = [](std::string_view m) { spdlog::warn("http: {}", m); };
+  // civetweb serves one request per worker, and a probe of a silent target
+  // holds its worker for the module's timeout: more workers, so that a
+  // fleet's dead targets cannot starve /metrics and the live targets.
+  if (!flags.snmp_config_file.empty()) http.threads = 48;
   auto server = vrrp::exporter::HttpServer::Start(std::move(http));
   if (!server.ok()) {
     spdlog::error("http: {}", server.error());
@@ -152,6 +164,15 @@ std::function<vrrp::Result<std::string, std::string>()> HttpReload(
 int Run(const Flags& flags) {
   auto config = vrrp::daemon::Load(flags.config_file, LogError, LogWarn);
   if (!config) return kExitConfigError;
+  vrrp::snmp::Modules snmp_modules;
+  if (!flags.snmp_config_file.empty()) {
+    auto m = vrrp::snmp::LoadModules(flags.snmp_config_file);
+    if (!m.ok()) {
+      for (const auto& e : m.error()) spdlog::error("{}", e);
+      return kExitConfigError;
+    }
+    snmp_modules = std::move(m.value());
+  }
   LoadCurlIfUsed(*config);
   auto loop_or = vrrp::sys::EventLoop::Create();
   if (!loop_or.ok()) {
@@ -281,6 +302,57 @@ int Run(const Flags& flags) {
   routes.keepalived_compat = flags.keepalived_compat;
   routes.version = VRRP_EXPORTER_VERSION;
   routes.store = &store;
+  // /probe and the AgentX subagent: net-snmp on its own thread (started
+  // here, after the signals were blocked), never on the loop nor on the
+  // HTTP workers. The subagent reads the published snapshots, as /metrics.
+  std::unique_ptr<vrrp::snmp::NetSnmpEngine> snmp_engine;
+  vrrp::exporter::ProbeStats probe_stats;
+  std::unique_ptr<vrrp::snmp::AgentXSubagent> agentx;
+  if (!flags.snmp_config_file.empty() || !flags.snmp_agentx_socket.empty()) {
+    vrrp::snmp::EngineOptions eo;
+    eo.log = [](const std::string& m) { spdlog::warn("{}", m); };
+    if (!flags.snmp_agentx_socket.empty()) {
+      agentx = std::make_unique<vrrp::snmp::AgentXSubagent>(
+          vrrp::snmp::AgentXSubagent::Options{
+              .snapshot = [&store] { return store.Latest(); },
+              .version = std::string("vrrp_exporter ") + VRRP_EXPORTER_VERSION,
+              .log = eo.log});
+      eo.agentx_socket = flags.snmp_agentx_socket;
+      eo.agent_setup = [&agentx] { agentx->Register(); };
+      eo.tick = [&agentx] { agentx->Tick(); };
+    }
+    auto e = vrrp::snmp::NetSnmpEngine::Start(std::move(eo));
+    if (!e.ok()) {
+      spdlog::error("snmp: {}", e.error());
+      server->Stop();
+      return kExitStartError;
+    }
+    snmp_engine = std::move(e.value());
+    if (agentx) {
+      spdlog::info("snmp: AgentX subagent on {}", flags.snmp_agentx_socket);
+    }
+  }
+  if (!flags.snmp_config_file.empty()) {
+    vrrp::exporter::ProbeOptions probe;
+    probe.modules = &snmp_modules;
+    probe.engine = snmp_engine.get();
+    probe.stats = &probe_stats;
+    probe.log = [](const std::string& m) { spdlog::debug("{}", m); };
+    vrrp::exporter::RegisterProbeRoute(*server, probe);
+    for (const auto& [name, m] : snmp_modules) {
+      spdlog::info("snmp module {}", m.Describe());
+    }
+  }
+  if (!flags.disable_exporter_metrics && snmp_engine) {
+    routes.extra_families =
+        [&probe_stats, engine = snmp_engine.get(), agent = agentx.get(),
+         probing = !flags.snmp_config_file.empty()](auto& families) {
+          vrrp::exporter::AppendSnmpSelfFamilies(
+              probing ? &probe_stats : nullptr,
+              probing ? &engine->stats() : nullptr,
+              agent ? &agent->stats() : nullptr, families);
+        };
+  }
   if (flags.enable_lifecycle) routes.reload = HttpReload(loop, reloads);
   vrrp::exporter::RegisterRoutes(*server, routes);
   std::string ports;
@@ -299,6 +371,11 @@ int Run(const Flags& flags) {
   malloc_trim(0);
   loop.Run();
   server->Stop();
+  // /metrics' renderer reads the SNMP counters, and the SNMP thread calls
+  // into the subagent and reads the snapshot store: both stop before those
+  // go.
+  server.reset();
+  snmp_engine.reset();
   return kExitOk;
 }
 
@@ -343,6 +420,15 @@ int main(int argc, char** argv) {
                "make the daemon re-read its configuration)");
   app.add_flag("--web.disable-exporter-metrics", flags.disable_exporter_metrics,
                "Leave out the exporter's own metrics (vrrp_exporter_*)");
+  app.add_option("--snmp.config.file", flags.snmp_config_file,
+                 "SNMP modules (YAML) for /probe?target=HOST&module=NAME, "
+                 "which scrapes remote Keepalived daemons through their SNMP "
+                 "agents; unset: no /probe");
+  app.add_option("--snmp.agentx-socket", flags.snmp_agentx_socket,
+                 "Serve the instances over SNMP as an AgentX subagent of the "
+                 "snmpd listening on this socket (its agentXSocket, e.g. "
+                 "/var/agentx/master), with vrrpv3NewMaster traps; unset: "
+                 "off");
   app.add_option("--metrics.keepalived-compat", flags.keepalived_compat,
                  "Also publish keepalived-exporter's names (keepalived_*)")
       ->capture_default_str();
@@ -358,8 +444,20 @@ int main(int argc, char** argv) {
   }
 
   if (check->count() > 0) {
-    return vrrp::daemon::CheckConfig(
+    int rc = vrrp::daemon::CheckConfig(
         flags.config_check.empty() ? flags.config_file : flags.config_check);
+    if (!flags.snmp_config_file.empty()) {
+      // FILE:LINE:COL like the main file's errors; secrets never printed.
+      auto m = vrrp::snmp::LoadModules(flags.snmp_config_file);
+      if (!m.ok()) {
+        for (const auto& e : m.error()) std::fprintf(stderr, "%s\n", e.c_str());
+        rc = kExitConfigError;
+      } else {
+        std::printf("%s: OK, %zu SNMP module(s)\n",
+                    flags.snmp_config_file.c_str(), m->size());
+      }
+    }
+    return rc;
   }
   if (flags.log_level == "debug") {
     spdlog::set_level(spdlog::level::debug);

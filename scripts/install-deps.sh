@@ -12,6 +12,10 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libssl-dev libcrypt-dev
   libcurl4-openssl-dev
   zlib1g-dev
+  # SNMP: the client and AgentX libraries (snmp/), and the real peers of the
+  # SNMP tests and benchmark: snmpd (AgentX master), snmpwalk, snmptrapd and
+  # prometheus-snmp-exporter (the incumbent in bench/snmp/)
+  libsnmp-dev snmpd snmp snmptrapd prometheus-snmp-exporter
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # network labs: namespaces, captures, the Keepalived and FRR peers
@@ -57,10 +61,11 @@ if [ ! -e "$policy" ]; then
   chmod 0755 "$policy"
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Both packages also enable a system service (for the next boot); the project
-# starts its own Keepalived and FRR processes inside test namespaces and never
-# wants the host ones.
-for svc in keepalived frr; do
+# These packages also enable a system service (for the next boot); the project
+# starts its own Keepalived, FRR, snmpd and snmp_exporter processes (inside
+# test namespaces or on 127.0.0.1 ports chosen at run time) and never wants
+# the host ones.
+for svc in keepalived frr snmpd snmptrapd prometheus-snmp-exporter; do
   if dpkg-query -W "$svc" >/dev/null 2>&1 && command -v systemctl >/dev/null; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

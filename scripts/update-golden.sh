@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-tests=(speaker_collector_test tracker_metrics_test)
+tests=(speaker_collector_test tracker_metrics_test keepalived_collector_test)
 filter='*MatchesTheGoldenExposition*'
 
 if [ ! -f "$build/build.ninja" ] && [ ! -f "$build/Makefile" ]; then

@@ -107,6 +107,7 @@ std::shared_ptr<const MetricsBody::Rendered> MetricsBody::RenderSnapshot(
   if (latest) {
     auto families = SpeakerCollector::Families(
         *latest, options_.keepalived_compat, latest->taken_at_unix_seconds);
+    if (options_.extra_families) options_.extra_families(families);
     auto age = std::find_if(families.begin(), families.end(),
                             [](const auto& f) { return f.name == kAgeFamily; });
     std::vector<prometheus::MetricFamily> tail;

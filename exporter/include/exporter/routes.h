@@ -10,9 +10,12 @@
 // Every handler reads a published Snapshot; none waits for the event loop
 // except /-/reload, which must (bounded by the reload callback).
 
+#include <prometheus/metric_family.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "exporter/http_server.h"
 #include "exporter/snapshot.h"
@@ -33,6 +36,9 @@ struct RouteOptions {
   // /-/healthy fails when the newest snapshot is older than this: the event
   // loop that publishes it (and sends advertisements) has stalled.
   std::chrono::seconds max_snapshot_age{5};
+  // More of the exporter's own families for /metrics (the SNMP side's
+  // counters), appended to each rendering. Called from HTTP threads.
+  std::function<void(std::vector<prometheus::MetricFamily>&)> extra_families;
 };
 
 void RegisterRoutes(HttpServer& server, const RouteOptions& options);

@@ -1,0 +1,44 @@
+#pragma once
+
+// Our speaker as SNMP objects, built from a published Snapshot (never the
+// live instances) for the AgentX subagent: VRRPv3-MIB (RFC 6527)
+// vrrpv3OperationsTable, vrrpv3AssociatedIpAddrTable, the global counters
+// and vrrpv3StatisticsTable, and the columns of KEEPALIVED-MIB's
+// vrrpInstanceTable that monitoring systems poll (with version.0, so that
+// our own /probe sees this agent as a Keepalived). A sorted map: GET is a
+// lookup, GETNEXT an upper_bound. No net-snmp here, so it is unit-tested
+// as plain data.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "snmp/oid.h"
+#include "snmp/session.h"
+#include "vrrp/snapshot.h"
+
+namespace vrrp::snmp {
+
+using MibView = std::map<Oid, VarBind>;
+
+// `if_index` maps an interface name to its ifIndex (0 if unknown);
+// `version` is what KEEPALIVED-MIB version.0 answers.
+MibView BuildVrrpMibView(
+    const Snapshot& snapshot,
+    const std::function<uint32_t(const std::string&)>& if_index,
+    const std::string& version);
+
+// The index of an instance's VRRPv3 rows: ifIndex.vrid.addrType.
+Oid Vrrpv3Index(uint32_t if_index, uint8_t vrid, Family family);
+
+// The OIDs the subagent registers (the roots of the view).
+inline const Oid kVrrpv3MibObjects = {1, 3, 6, 1, 2, 1, 207, 1};
+inline const Oid kKeepalivedVersion = {1, 3, 6, 1, 4, 1, 9586, 100, 5, 1, 1};
+inline const Oid kKeepalivedInstanceTable = {1,    3,   6, 1, 4, 1,
+                                             9586, 100, 5, 2, 3};
+// Notifications (RFC 6527 §5): vrrpv3NewMaster, vrrpv3ProtoError.
+inline const Oid kVrrpv3NewMaster = {1, 3, 6, 1, 2, 1, 207, 0, 1};
+inline const Oid kVrrpv3ProtoError = {1, 3, 6, 1, 2, 1, 207, 0, 2};
+
+}  // namespace vrrp::snmp
