@@ -27,7 +27,9 @@
 #include "exporter/routes.h"
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
+#include "log_setup.h"
 #include "logging_observer.h"
+#include "priorities.h"
 #include "reload_coordinator.h"
 #include "snapshot_publisher.h"
 #include "vrrp/router.h"
@@ -59,7 +61,7 @@ struct Flags {
   std::string config_file = "/etc/vrrp_exporter/config.yml";
   std::string config_check;
   std::string log_level = "info";
-  int realtime_priority = 0;
+  int realtime_priority = vrrp::daemon::kAutoRealtimePriority;
   // Port 9687: not used by the Keepalived exporters (9165, 9650) nor by
   // snmp_exporter (9116).
   std::vector<std::string> listen_addresses = {":9687"};
@@ -115,18 +117,6 @@ std::unique_ptr<vrrp::exporter::HttpServer> StartHttp(const Flags& flags) {
     return nullptr;
   }
   return std::move(server.value());
-}
-
-// Keepalived's vrrp_rt_priority: a loaded host must not delay the
-// advertisement timer into a false takeover.
-void SetRealtimePriority(int priority) {
-  if (priority <= 0) return;
-  sched_param p{};
-  p.sched_priority = priority;
-  if (sched_setscheduler(0, SCHED_RR, &p) != 0) {
-    spdlog::warn("could not set real-time priority {}: {}", priority,
-                 std::strerror(errno));
-  }
 }
 
 // POST /-/reload: loaded on the reload worker and applied on the loop; the
@@ -267,7 +257,7 @@ int Run(const Flags& flags) {
   on_stop = stop;
   on_reload = [&] { reloads.Request("SIGHUP", [](const auto&) {}); };
 
-  SetRealtimePriority(flags.realtime_priority);
+  vrrp::daemon::SetLoopPriority(flags.realtime_priority);
   // Trackers before the instances, so each starts with what they say.
   trackers.Configure(*config);
   configure_notifications(*config);
@@ -324,9 +314,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--vrrp.realtime-priority", flags.realtime_priority,
-                 "SCHED_RR priority for the daemon (1..99; 0: normal "
-                 "scheduling)")
-      ->check(CLI::Range(0, 99))
+                 "SCHED_RR priority of the event loop (1..99; 0: normal "
+                 "scheduling; -1: 50 where permitted, the default)")
+      ->check(CLI::Range(-1, 99))
       ->capture_default_str();
   app.add_option("--web.listen-address", flags.listen_addresses,
                  "Address to serve metrics and status on (repeatable; "
@@ -361,15 +351,6 @@ int main(int argc, char** argv) {
     return vrrp::daemon::CheckConfig(
         flags.config_check.empty() ? flags.config_file : flags.config_check);
   }
-  if (flags.log_level == "debug") {
-    spdlog::set_level(spdlog::level::debug);
-  } else if (flags.log_level == "warn") {
-    spdlog::set_level(spdlog::level::warn);
-  } else if (flags.log_level == "error") {
-    spdlog::set_level(spdlog::level::err);
-  } else {
-    spdlog::set_level(spdlog::level::info);
-  }
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  vrrp::daemon::SetUpLogging(flags.log_level);
   return Run(flags);
 }

@@ -58,7 +58,7 @@ def main():
         check(agent.get("network_mode") == "host",
               "the agent must use the host network")
         check(agent.get("cap_drop") == ["ALL"], "the agent must drop ALL")
-        check(sorted(agent.get("cap_add", [])) == ["NET_ADMIN", "NET_RAW"],
+        check(sorted(agent.get("cap_add", [])) == ["NET_ADMIN", "NET_RAW", "SYS_NICE"],
               f"agent capabilities: {agent.get('cap_add')}")
         check(agent.get("build", {}).get("dockerfile") == "docker/Dockerfile",
               "the agent is built from docker/Dockerfile")
@@ -81,7 +81,7 @@ def main():
     c = containers[0] if containers else {}
     caps = c.get("securityContext", {}).get("capabilities", {})
     check(caps.get("drop") == ["ALL"], "DaemonSet: drop ALL capabilities")
-    check(sorted(caps.get("add", [])) == ["NET_ADMIN", "NET_RAW"],
+    check(sorted(caps.get("add", [])) == ["NET_ADMIN", "NET_RAW", "SYS_NICE"],
           f"DaemonSet capabilities: {caps.get('add')}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
     check(ports.get("metrics") == 9687, f"DaemonSet ports: {ports}")
