@@ -1,0 +1,260 @@
+// The exporter port must never hurt failover (issue 14): what a hostile
+// client on the same network can do to the HTTP port, against a master at a
+// 10 ms interval with a backup, with the daemons as shipped (no
+// --vrrp.realtime-priority: the default puts the loop at real-time priority
+// where permitted, and the lab runs as root).
+//
+// Gaps are measured on the wire, as the kernel timestamps the
+// advertisements leaving the master's eth0 (advert_capture.h); the bound is
+// the issue's, interval + 2 ms. A shared 2-core VM can stall any process for
+// a few ms: a phase that exceeds it is run once more, and only a second
+// excess fails (HTTP load that really delays the loop does so every time).
+
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/advert_capture.h"
+#include "integration/lab.h"
+#include "integration/vrrp_daemon.h"
+
+namespace vrrp::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr milliseconds kInterval{10};
+constexpr milliseconds kSlack{2};
+constexpr int kPort = 9687;
+constexpr milliseconds kFloodPeriod{5};
+
+std::string Bcrypt(const std::string& password, int cost) {
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2b$", cost, nullptr, 0, setting, sizeof(setting)) ==
+      nullptr) {
+    throw std::runtime_error("crypt_gensalt_rn failed");
+  }
+  auto data = std::make_unique<crypt_data>();
+  const char* hash = crypt_r(password.c_str(), setting, data.get());
+  if (hash == nullptr || hash[0] == '*') {
+    throw std::runtime_error("crypt_r failed");
+  }
+  return hash;
+}
+
+std::string Base64(const std::string& in) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// One GET from inside `ns`; the HTTP status, 0 if there was no answer in
+// `timeout`.
+int Get(const NetNs& ns, const std::string& address, const std::string& path,
+        const std::string& user_password, milliseconds timeout) {
+  int fd;
+  {
+    NetNs::Enter enter(ns);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  }
+  if (fd < 0) return 0;
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(kPort);
+  inet_pton(AF_INET, address.c_str(), &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return 0;
+  }
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + address +
+                        "\r\nConnection: close\r\n";
+  if (!user_password.empty()) {
+    request += "Authorization: Basic " + Base64(user_password) + "\r\n";
+  }
+  request += "\r\n";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while (response.size() < 12 &&
+         (n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
+  return std::atoi(response.c_str() + 9);
+}
+
+// Transition lines of a daemon's log (LoggingObserver: "A -> B (reason)").
+int Transitions(const VrrpDaemon& d, const std::string& text) {
+  return d.Count(text);
+}
+
+struct Pair {
+  std::unique_ptr<Lab> lab;
+  std::unique_ptr<VrrpDaemon> master, backup;
+};
+
+// n1 master (priority 200) and n2 backup (100) at a 10 ms interval; n1
+// serves HTTP on all its addresses with the flags `flags_for` returns (it
+// may write files into the lab's directory).
+Pair StartPair(
+    const std::function<std::vector<std::string>(const Lab&)>& flags_for) {
+  Pair p;
+  p.lab = std::make_unique<Lab>(2);
+  std::vector<std::string> flags = flags_for(*p.lab);
+  SpeakerInstance inst;
+  inst.interval = "10ms";
+  inst.priority = 200;
+  flags.insert(flags.begin(),
+               {"--web.listen-address", ":" + std::to_string(kPort)});
+  p.master = VrrpDaemon::Start(*p.lab, 1, SpeakerConfig({inst}), {}, flags);
+  inst.priority = 100;
+  p.backup = VrrpDaemon::Start(*p.lab, 2, SpeakerConfig({inst}), {},
+                               {"--web.listen-address", "127.0.0.1:9687"});
+  if (!WaitUntil(
+          [&] { return HasAddress(p.lab->node(1), "eth0", "192.0.2.200"); },
+          seconds(5)) ||
+      !p.backup->WaitForLog("-> Backup", seconds(5))) {
+    throw std::runtime_error("the pair did not settle:\n" + p.master->Log() +
+                             p.backup->Log());
+  }
+  return p;
+}
+
+// A flood from `threads` client threads for `duration`; counts answers.
+struct Flood {
+  std::atomic<int> answered{0}, unauthorized{0}, limited{0}, none{0};
+  void Reset() { answered = unauthorized = limited = none = 0; }
+  void Run(const NetNs& ns, int threads, std::chrono::nanoseconds duration,
+           const std::function<std::string(int, int)>& credentials) {
+    const auto end = steady_clock::now() + duration;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        auto next = steady_clock::now();
+        for (int i = 0; steady_clock::now() < end; ++i) {
+          // Paced: the attacker shares this host's 2 CPUs with the daemons,
+          // and an unpaced loop of connects measures the test's own CPU
+          // use, not the daemon (scrape_isolation_test.cc says the same).
+          // 16 x 200/s is still ten times the rate the issue's flood
+          // reached (each attempt then cost a ~54 ms hash).
+          next += kFloodPeriod;
+          std::this_thread::sleep_until(next);
+          const int status = Get(ns, Lab::NodeAddress(1, Family::kIpv4),
+                                 "/metrics", credentials(t, i), seconds(2));
+          ++answered;
+          if (status == 401) ++unauthorized;
+          if (status == 429) ++limited;
+          if (status == 0) ++none;
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+  }
+};
+
+TEST(AbuseTest, WrongPasswordFloodCausesNoFailover) {
+  RequireRootAndIproute();
+  // The hash as the issue measured it: bcrypt cost 10, ~50 ms a check.
+  const std::string hash = Bcrypt("s3cret", 10);
+  Pair p = StartPair([&](const Lab& lab) -> std::vector<std::string> {
+    const std::string web = lab.dir() + "/web.yml";
+    FILE* f = std::fopen(web.c_str(), "w");
+    if (f == nullptr) throw std::runtime_error("cannot write " + web);
+    std::fprintf(f, "basic_auth_users:\n  prometheus: '%s'\n", hash.c_str());
+    std::fclose(f);
+    return {"--web.config.file", web};
+  });
+  const Lab& lab = *p.lab;
+  AdvertCapture sent(lab.node(1), "eth0", Lab::NodeAddress(1, Family::kIpv4),
+                     true);
+  const std::chrono::nanoseconds bound = kInterval + kSlack;
+  const int master_before = Transitions(*p.master, "Master -> ");
+  const int backup_before = Transitions(*p.backup, "-> Master");
+
+  // A legitimate scraper elsewhere (the node itself) with the right
+  // password keeps getting its metrics during the flood.
+  std::atomic<bool> stop{false};
+  std::atomic<int> legit_ok{0}, legit_failed{0};
+  std::thread legit([&] {
+    while (!stop) {
+      const int status = Get(lab.node(1), "127.0.0.1", "/metrics",
+                             "prometheus:s3cret", seconds(5));
+      (status == 200 ? legit_ok : legit_failed)++;
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+  });
+
+  GapFigures flood_gaps;
+  Flood flood;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    sent.Reset();
+    flood.Reset();
+    // Distinct wrong passwords, so no cache answers for the server: only
+    // the per-address limit and the single-flight hash stand between the
+    // flood and the CPU.
+    flood.Run(lab.client(), 16, seconds(10), [](int t, int i) {
+      return "prometheus:wrong-" + std::to_string(t) + "-" + std::to_string(i);
+    });
+    flood_gaps = Gaps(sent.Stamps());
+    std::printf(
+        "[ figures  ] wrong-password flood, 16 threads x 10 s (200/s each): "
+        "%zu adverts, "
+        "max gap %.3f ms; %d requests: %d x 401, %d x 429, %d unanswered\n",
+        flood_gaps.adverts, Ms(flood_gaps.max_gap), flood.answered.load(),
+        flood.unauthorized.load(), flood.limited.load(), flood.none.load());
+    std::fflush(stdout);
+    if (flood_gaps.max_gap <= bound) break;
+  }
+  stop = true;
+  legit.join();
+
+  EXPECT_GT(flood_gaps.adverts, 800u);  // ~1000 at 10 ms
+  EXPECT_LE(flood_gaps.max_gap, bound);
+  EXPECT_EQ(Transitions(*p.master, "Master -> "), master_before)
+      << p.master->Log();
+  EXPECT_EQ(Transitions(*p.backup, "-> Master"), backup_before)
+      << p.backup->Log();
+  // The limiter answered most of the flood without a hash.
+  EXPECT_GT(flood.limited.load(), flood.unauthorized.load());
+  EXPECT_GT(legit_ok.load(), 10);
+  EXPECT_EQ(legit_failed.load(), 0);
+  // Failed logins are logged, but a few lines, not one per attempt.
+  EXPECT_LE(p.master->Count("authentication failed"), 10);
+}
+
+}  // namespace
+}  // namespace vrrp::testing
