@@ -27,6 +27,7 @@
 #include "exporter/routes.h"
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
+#include "health.h"
 #include "log_setup.h"
 #include "logging_observer.h"
 #include "priorities.h"
@@ -67,6 +68,7 @@ struct Flags {
   std::vector<std::string> listen_addresses = {":9687"};
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
+  std::string health_listen_address;
   bool disable_exporter_metrics = false;
   bool enable_lifecycle = false;
   bool keepalived_compat = true;
@@ -167,6 +169,10 @@ int Run(const Flags& flags) {
   std::signal(SIGPIPE, SIG_IGN);
   auto server = StartHttp(flags);
   if (!server) return kExitStartError;
+  bool health_failed = false;
+  auto health = vrrp::daemon::StartHealthListener(flags.health_listen_address,
+                                                  *server, &health_failed);
+  if (health_failed) return kExitStartError;
   auto links_or = vrrp::sys::LinuxLinkLayer::Open(loop, Log);
   if (!links_or.ok()) {
     spdlog::error("start: {}", links_or.error());
@@ -288,6 +294,7 @@ int Run(const Flags& flags) {
   config.reset();
   malloc_trim(0);
   loop.Run();
+  health.reset();
   server->Stop();
   return kExitOk;
 }
@@ -322,6 +329,11 @@ int main(int argc, char** argv) {
                  "Address to serve metrics and status on (repeatable; "
                  "host:port, :port, port 0 for any free port)")
       ->capture_default_str();
+  app.add_option("--web.health-listen-address", flags.health_listen_address,
+                 "Also answer /-/healthy and /-/ready (only) on this "
+                 "host:port, plain HTTP without authentication, on a thread "
+                 "of its own: probes pass while slow clients hold every "
+                 "worker of the main port (off when empty)");
   app.add_option("--web.telemetry-path", flags.telemetry_path,
                  "Path of the metrics")
       ->capture_default_str();

@@ -522,6 +522,29 @@ void HttpServer::Handle(const std::string& path, Method method,
   routes_[path][method] = std::move(shared);
 }
 
+Response HttpServer::Dispatch(const Request& request) const {
+  HandlerPtr handler;
+  {
+    std::shared_lock lock(routes_mu_);
+    auto route = routes_.find(request.path);
+    if (route == routes_.end()) return TextResponse(404, "Not Found\n");
+    auto it = route->second.find(request.method);
+    if (it == route->second.end()) {
+      return TextResponse(405, "Method Not Allowed\n");
+    }
+    handler = it->second;
+  }
+  try {
+    Response response = (*handler)(request);
+    if (response.status < 100 || response.status > 599) {
+      return TextResponse(500, "Internal Server Error\n");
+    }
+    return response;
+  } catch (...) {
+    return TextResponse(500, "Internal Server Error\n");
+  }
+}
+
 void HttpServer::Stop() {
   std::lock_guard lock(stop_mu_);
   if (civet_ == nullptr) return;

@@ -85,10 +85,15 @@ def main():
           f"DaemonSet capabilities: {caps.get('add')}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
     check(ports.get("metrics") == 9687, f"DaemonSet ports: {ports}")
+    # Probes go to the health listener (issue 14): stalled clients on the
+    # metrics port must not fail them.
+    check(ports.get("health") == 9688 and
+          "--web.health-listen-address=:9688" in c.get("args", []),
+          f"DaemonSet health listener: {ports}, {c.get('args')}")
     for probe, path in (("livenessProbe", "/-/healthy"),
                         ("readinessProbe", "/-/ready")):
         get = c.get(probe, {}).get("httpGet", {})
-        check(get.get("path") == path and get.get("port") in ("metrics", 9687),
+        check(get.get("path") == path and get.get("port") in ("health", 9688),
               f"DaemonSet {probe}: {get}")
     notes = pod.get("metadata", {}).get("annotations", {})
     check(notes.get("prometheus.io/scrape") == "true" and

@@ -111,6 +111,12 @@ class HttpServer {
   // Exceptions from a handler become a 500.
   void Handle(const std::string& path, Method method, Handler handler);
 
+  // Runs the handler registered for request.method on request.path, as a
+  // request from the network would (404, 405, 500 on an exception), but
+  // without authentication: for a caller that has decided it may (the
+  // health listener). Thread-safe.
+  Response Dispatch(const Request& request) const;
+
   // Stops serving and waits for running handlers to return. Idempotent.
   // Takes up to 2 s: civetweb 1.15's accept thread notices the stop only
   // when its poll() returns, which it does every 2 s when idle.
