@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -431,6 +433,115 @@ TEST(AbuseTest, StalledConnectionsDoNotFailHealthProbes) {
   EXPECT_LE(gaps.max_gap, kInterval + kSlack);
   EXPECT_EQ(Transitions(*p.master, "Master -> "), master_before);
   EXPECT_EQ(Transitions(*p.backup, "-> Master"), backup_before);
+}
+
+// Secrets planted in the configuration (and in a rejected one) never show
+// in any output; lines an outside party can cause are bounded.
+constexpr const char* kSecrets[] = {"PLANTEDURLPW", "PLANTEDBEARER77",
+                                    "Pl4nt3d1", "PLANTEDFTPPW",
+                                    "PLANTEDLONGPASS9"};
+
+std::string Webhook() {
+  return "webhooks:\n"
+         "  - url: http://hookuser:PLANTEDURLPW@203.0.113.9:1/hook\n"
+         "    timeout: 1s\n"
+         "    headers:\n"
+         "      Authorization: Bearer PLANTEDBEARER77\n";
+}
+
+void ExpectNoSecret(const std::string& where, const std::string& text) {
+  for (const char* secret : kSecrets) {
+    EXPECT_EQ(text.find(secret), std::string::npos)
+        << where << " shows " << secret << ":\n"
+        << text;
+  }
+}
+
+TEST(AbuseTest, LogFloodsAreBoundedAndSecretsNeverShown) {
+  RequireRootAndIproute();
+  Lab lab(1);
+  const std::string dir = lab.dir();
+  // TLS on the metrics port (self-signed, for the handshake failures).
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " +
+                         dir + "/tls.key -out " + dir +
+                         "/tls.crt -subj /CN=vrrp -days 1 2>/dev/null")
+                            .c_str()),
+            0)
+      << "openssl is needed";
+  {
+    FILE* f = std::fopen((dir + "/web.yml").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f,
+                 "tls_server_config:\n  cert_file: tls.crt\n  key_file: "
+                 "tls.key\n");
+    std::fclose(f);
+  }
+  SpeakerInstance inst;
+  inst.version = 2;
+  inst.auth_pass = "Pl4nt3d1";
+  inst.interval = "1s";
+  const std::string good = SpeakerConfig({inst}) + Webhook();
+  auto d = VrrpDaemon::Start(
+      lab, 1, good, {},
+      {"--web.listen-address", ":" + std::to_string(kPort), "--web.config.file",
+       dir + "/web.yml", "--web.enable-lifecycle",
+       "--web.health-listen-address", "127.0.0.1:9688"});
+  ASSERT_TRUE(d->WaitForLog("-> Master", seconds(10))) << d->Log();
+
+  // Plain HTTP against the TLS port: one failed handshake each.
+  const std::string master = Lab::NodeAddress(1, Family::kIpv4);
+  for (int i = 0; i < 2000; ++i) {
+    Get(lab.client(), master, "/metrics", "", seconds(1));
+  }
+  // A rejected configuration of thousands of errors, with secrets in them.
+  std::string bad = "instances:\n";
+  bad +=
+      "  - name: vip1\n    interface: eth0\n    vrid: 51\n"
+      "    version: 2\n    authentication:\n      type: pass\n"
+      "      password: PLANTEDLONGPASS9\n"
+      "    virtual_addresses: [192.0.2.200/24]\n";
+  for (int i = 0; i < 3000; ++i) {
+    bad += "  - name: bad" + std::to_string(i) + "\n    vrid: 999\n";
+  }
+  bad += "webhooks:\n  - url: ftp://ftpuser:PLANTEDFTPPW@203.0.113.9/x\n";
+  d->WriteConfig(bad);
+  d->process().Signal(SIGHUP);
+  ASSERT_TRUE(d->WaitForLog("the running configuration stays", seconds(20)))
+      << d->Log();
+
+  const std::string log = d->Log();
+  const int tls_lines = d->Count("http: ");
+  const int reload_lines = d->Count("reload rejected");
+  std::printf(
+      "[ figures  ] 2000 plain-HTTP connections to the TLS port: %d log "
+      "lines; rejected configuration of 3000+ errors: %d lines; whole log "
+      "%zu bytes\n",
+      tls_lines, reload_lines, log.size());
+  std::fflush(stdout);
+  EXPECT_LE(tls_lines, 10);
+  EXPECT_GE(reload_lines, 2);
+  EXPECT_LE(reload_lines, 13);
+  EXPECT_LT(log.size(), 20000u);
+
+  // Every output: the log, the status API, the landing page, the metrics
+  // (from the node, over TLS), the health listener, --config.check on the
+  // rejected file.
+  ExpectNoSecret("log", log);
+  for (const std::string path : {"/api/v1/status", "/", "/metrics"}) {
+    ExpectNoSecret(path, Curl(lab.node(1), "-k https://127.0.0.1:" +
+                                               std::to_string(kPort) + path));
+  }
+  ExpectNoSecret("health", Curl(lab.node(1), "http://127.0.0.1:9688/-/ready"));
+  const std::string check =
+      ShOut(VrrpExporterBinary() + " --config.check --config.file " +
+            d->config_path() + " 2>&1");
+  EXPECT_NE(check.find("ftp://<redacted>@203.0.113.9"), std::string::npos)
+      << check.substr(0, 2000);
+  ExpectNoSecret("--config.check", check);
+  // POST /-/reload answers with the errors too.
+  ExpectNoSecret("/-/reload",
+                 Curl(lab.node(1), "-k -X POST https://127.0.0.1:" +
+                                       std::to_string(kPort) + "/-/reload"));
 }
 
 }  // namespace
