@@ -795,6 +795,14 @@ int HttpServer::Serve(mg_connection* conn) {
         return 413;
       }
     }
+    // A read that timed out ends the loop as the body's end does: a body
+    // shorter than announced is a client that stalled, not a request.
+    if (info->content_length > 0 &&
+        request.body.size() <
+            static_cast<unsigned long long>(info->content_length)) {
+      SendResponse(conn, TextResponse(408, "Request Timeout\n"));
+      return 408;
+    }
   }
 
   Response response;

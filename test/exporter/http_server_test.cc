@@ -1,15 +1,19 @@
 #include "exporter/http_server.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -269,6 +273,64 @@ TEST(HttpServerTest, OversizedBodyIs413) {
   EXPECT_EQ(
       Curl("--data-binary @" + (dir / "big"), Url(*server, "/echo")).status,
       413);
+  EXPECT_FALSE(called);
+}
+
+// Sends `request` over a plain TCP connection and returns what the server
+// answered before closing (or before the 20 s guard, which only keeps a
+// broken server from hanging the test).
+std::string RawExchange(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+      out.append(buffer, static_cast<size_t>(n));
+      if (out.find("\r\n\r\n") != std::string::npos) break;
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// A 1 GB Content-Length is refused from the header: the server answers
+// without waiting for (or reading) the body.
+TEST(HttpServerTest, DeclaredHugeBodyIs413BeforeReadingIt) {
+  auto server = StartOrFail({});
+  ASSERT_NE(server, nullptr);
+  server->Handle("/echo", Method::kPost,
+                 [](const Request&) { return Text("called"); });
+  const std::string answer = RawExchange(
+      server->ports().at(0),
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+}
+
+// A body that stops short of its Content-Length is a 408, and the handler
+// never sees the partial body.
+TEST(HttpServerTest, StalledBodyIs408) {
+  HttpServer::Options options;
+  options.request_timeout = std::chrono::seconds(1);
+  auto server = StartOrFail(std::move(options));
+  ASSERT_NE(server, nullptr);
+  bool called = false;
+  server->Handle("/echo", Method::kPost, [&](const Request&) {
+    called = true;
+    return Text("called");
+  });
+  const std::string answer =
+      RawExchange(server->ports().at(0),
+                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  "100\r\n\r\n0123456789");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
   EXPECT_FALSE(called);
 }
 
