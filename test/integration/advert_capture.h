@@ -82,6 +82,16 @@ class AdvertCapture {
   void Reset() {
     std::lock_guard lock(mu_);
     stamps_.clear();
+    vrids_.clear();
+  }
+  // The stamps of each VRID's advertisements (index: VRID).
+  std::vector<std::vector<nanoseconds>> StampsByVrid() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::vector<nanoseconds>> out(256);
+    for (size_t i = 0; i < stamps_.size(); ++i) {
+      out[vrids_[i]].push_back(stamps_[i]);
+    }
+    return out;
   }
   std::vector<nanoseconds> Stamps() const {
     std::lock_guard lock(mu_);
@@ -120,6 +130,9 @@ class AdvertCapture {
                       reinterpret_cast<unsigned char*>(&ts));
           std::lock_guard lock(mu_);
           stamps_.push_back(seconds(ts.tv_sec) + nanoseconds(ts.tv_nsec));
+          const size_t vrid_at = static_cast<size_t>(ip.ihl) * 4 + 1;
+          vrids_.push_back(vrid_at < static_cast<size_t>(n) ? packet[vrid_at]
+                                                            : 0);
         }
       }
     }
@@ -131,6 +144,7 @@ class AdvertCapture {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::vector<nanoseconds> stamps_;
+  std::vector<unsigned char> vrids_;
   std::thread thread_;
 };
 
