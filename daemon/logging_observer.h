@@ -11,15 +11,21 @@
 
 #include "vrrp/instance.h"
 #include "vrrp/log.h"
+#include "vrrp/rate_limited_log.h"
 
 namespace vrrp::daemon {
 
 void Log(LogLevel level, const std::string& message);
 
-// Logs what the instances do: transitions at info, refused advertisements
-// at debug (they can be a flood), late advertisement timers at warn.
+// Logs what the instances do: transitions at info (never rate-limited),
+// refused advertisements at debug (they can be a flood), late advertisement
+// timers at warn. What a peer or a forger on the link can trigger (refused,
+// malformed and mismatched advertisements) goes through a RateLimitedLog
+// per reason: any host on the segment can send them at line rate.
 class LoggingObserver : public InstanceObserver {
  public:
+  LoggingObserver() : limited_({}, &Log) {}
+
   void OnTransition(const Instance& i, const Transition& t) override {
     std::string extra;
     if (t.master_silence) {
@@ -57,14 +63,19 @@ class LoggingObserver : public InstanceObserver {
             "(Keepalived defaults to 2) or both will be master",
             i.config().version == Version::kV2 ? 2 : 3);
       }
-      spdlog::warn(
-          "instance {}: {} advertisement from {}: {}: the peer's settings "
-          "differ from ours{}; further ones are logged at debug",
-          i.name(), what, source.ToString(), ToString(e), hint);
+      limited_.Log(
+          LogLevel::kWarn, fmt::format("peer mismatch: {}", ToString(e)),
+          fmt::format(
+              "instance {}: {} advertisement from {}: {}: the peer's settings "
+              "differ from ours{}; further ones are logged at debug",
+              i.name(), what, source.ToString(), ToString(e), hint));
       return;
     }
-    spdlog::debug("instance {}: {} advertisement from {}: {}", i.name(), what,
-                  source.ToString(), ToString(e));
+    // Formatting costs the loop time: skipped when debug is off.
+    if (!spdlog::should_log(spdlog::level::debug)) return;
+    limited_.Log(LogLevel::kDebug, fmt::format("refused: {}", ToString(e)),
+                 fmt::format("instance {}: {} advertisement from {}: {}",
+                             i.name(), what, source.ToString(), ToString(e)));
   }
   void OnAdvertTimerLateness(const Instance& i, Duration lateness) override {
     // Half an interval late risks a backup's false takeover (the
@@ -96,6 +107,7 @@ class LoggingObserver : public InstanceObserver {
   // forged sources, new ones go to debug after one line saying so.
   static constexpr size_t kMaxWarned = 1024;
   bool capped_ = false;
+  RateLimitedLog limited_;
   std::set<std::tuple<std::string, std::string, ReceiveError>> warned_;
 };
 

@@ -28,7 +28,10 @@
 #include "exporter/routes.h"
 #include "exporter/snapshot.h"
 #include "exporter/web_config.h"
+#include "health.h"
+#include "log_setup.h"
 #include "logging_observer.h"
+#include "priorities.h"
 #include "reload_coordinator.h"
 #include "snapshot_publisher.h"
 #include "snmp/agentx_subagent.h"
@@ -63,12 +66,13 @@ struct Flags {
   std::string config_file = "/etc/vrrp_exporter/config.yml";
   std::string config_check;
   std::string log_level = "info";
-  int realtime_priority = 0;
+  int realtime_priority = vrrp::daemon::kAutoRealtimePriority;
   // Port 9687: not used by the Keepalived exporters (9165, 9650) nor by
   // snmp_exporter (9116).
   std::vector<std::string> listen_addresses = {":9687"};
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
+  std::string health_listen_address;
   bool disable_exporter_metrics = false;
   bool enable_lifecycle = false;
   bool keepalived_compat = true;
@@ -129,18 +133,6 @@ std::unique_ptr<vrrp::exporter::HttpServer> StartHttp(const Flags& flags) {
   return std::move(server.value());
 }
 
-// Keepalived's vrrp_rt_priority: a loaded host must not delay the
-// advertisement timer into a false takeover.
-void SetRealtimePriority(int priority) {
-  if (priority <= 0) return;
-  sched_param p{};
-  p.sched_priority = priority;
-  if (sched_setscheduler(0, SCHED_RR, &p) != 0) {
-    spdlog::warn("could not set real-time priority {}: {}", priority,
-                 std::strerror(errno));
-  }
-}
-
 // POST /-/reload: loaded on the reload worker and applied on the loop; the
 // HTTP thread waits, the loop does not.
 std::function<vrrp::Result<std::string, std::string>()> HttpReload(
@@ -198,6 +190,10 @@ int Run(const Flags& flags) {
   std::signal(SIGPIPE, SIG_IGN);
   auto server = StartHttp(flags);
   if (!server) return kExitStartError;
+  bool health_failed = false;
+  auto health = vrrp::daemon::StartHealthListener(flags.health_listen_address,
+                                                  *server, &health_failed);
+  if (health_failed) return kExitStartError;
   auto links_or = vrrp::sys::LinuxLinkLayer::Open(loop, Log);
   if (!links_or.ok()) {
     spdlog::error("start: {}", links_or.error());
@@ -288,7 +284,7 @@ int Run(const Flags& flags) {
   on_stop = stop;
   on_reload = [&] { reloads.Request("SIGHUP", [](const auto&) {}); };
 
-  SetRealtimePriority(flags.realtime_priority);
+  vrrp::daemon::SetLoopPriority(flags.realtime_priority);
   // Trackers before the instances, so each starts with what they say.
   trackers.Configure(*config);
   configure_notifications(*config);
@@ -370,6 +366,7 @@ int Run(const Flags& flags) {
   config.reset();
   malloc_trim(0);
   loop.Run();
+  health.reset();
   server->Stop();
   // /metrics' renderer reads the SNMP counters, and the SNMP thread calls
   // into the subagent and reads the snapshot store: both stop before those
@@ -401,14 +398,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--vrrp.realtime-priority", flags.realtime_priority,
-                 "SCHED_RR priority for the daemon (1..99; 0: normal "
-                 "scheduling)")
-      ->check(CLI::Range(0, 99))
+                 "SCHED_RR priority of the event loop (1..99; 0: normal "
+                 "scheduling; -1: 50 where permitted, the default)")
+      ->check(CLI::Range(-1, 99))
       ->capture_default_str();
   app.add_option("--web.listen-address", flags.listen_addresses,
                  "Address to serve metrics and status on (repeatable; "
                  "host:port, :port, port 0 for any free port)")
       ->capture_default_str();
+  app.add_option("--web.health-listen-address", flags.health_listen_address,
+                 "Also answer /-/healthy and /-/ready (only) on this "
+                 "host:port, plain HTTP without authentication, on a thread "
+                 "of its own: probes pass while slow clients hold every "
+                 "worker of the main port (off when empty)");
   app.add_option("--web.telemetry-path", flags.telemetry_path,
                  "Path of the metrics")
       ->capture_default_str();
@@ -459,15 +461,6 @@ int main(int argc, char** argv) {
     }
     return rc;
   }
-  if (flags.log_level == "debug") {
-    spdlog::set_level(spdlog::level::debug);
-  } else if (flags.log_level == "warn") {
-    spdlog::set_level(spdlog::level::warn);
-  } else if (flags.log_level == "error") {
-    spdlog::set_level(spdlog::level::err);
-  } else {
-    spdlog::set_level(spdlog::level::info);
-  }
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  vrrp::daemon::SetUpLogging(flags.log_level);
   return Run(flags);
 }

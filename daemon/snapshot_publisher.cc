@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "vrrp/redact.h"
+
 namespace vrrp::daemon {
 
 SnapshotPublisher::SnapshotPublisher(sys::EventLoop& loop, const Router& router,
@@ -48,6 +50,9 @@ void SnapshotPublisher::Publish() {
               (wall_now - (mono_now - *st.last_check)).time_since_epoch())
               .count();
     }
+    // A check's error text can quote its URL, credentials included
+    // (curl's messages do); the status page and the landing page show it.
+    if (!st.last_detail.empty()) st.last_detail = RedactSecrets(st.last_detail);
     t.status = std::move(st);
     snap->trackers.push_back(std::move(t));
   }

@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -293,6 +295,12 @@ Result<Unit, std::string> InitCivetwebTls() {
 // failure; worker threads leave it null.
 thread_local std::vector<std::string>* t_startup_messages = nullptr;
 
+HttpServer* ServerOfContext(const mg_context* ctx) {
+  auto* civet = static_cast<CivetServer*>(mg_get_user_data(ctx));
+  if (civet == nullptr) return nullptr;
+  return static_cast<HttpServer*>(const_cast<void*>(civet->getUserContext()));
+}
+
 HttpServer* ServerOf(const mg_connection* conn) {
   const mg_context* ctx = mg_get_context(conn);
   if (ctx == nullptr) return nullptr;
@@ -361,7 +369,18 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
 // ---------------------------------------------------------------------------
 // HttpServer
 
-HttpServer::HttpServer(Options options) : options_(std::move(options)) {}
+HttpServer::HttpServer(Options options)
+    : options_(std::move(options)), auth_limiter_(options_.auth_limit) {
+  log_limiter_ = std::make_unique<RateLimitedLog>(
+      options_.log_limit, [this](LogLevel, const std::string& line) {
+        if (!options_.log) return;
+        try {
+          options_.log(line);
+        } catch (...) {
+          // A failing logger must not take a server thread down.
+        }
+      });
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -503,6 +522,29 @@ void HttpServer::Handle(const std::string& path, Method method,
   routes_[path][method] = std::move(shared);
 }
 
+Response HttpServer::Dispatch(const Request& request) const {
+  HandlerPtr handler;
+  {
+    std::shared_lock lock(routes_mu_);
+    auto route = routes_.find(request.path);
+    if (route == routes_.end()) return TextResponse(404, "Not Found\n");
+    auto it = route->second.find(request.method);
+    if (it == route->second.end()) {
+      return TextResponse(405, "Method Not Allowed\n");
+    }
+    handler = it->second;
+  }
+  try {
+    Response response = (*handler)(request);
+    if (response.status < 100 || response.status > 599) {
+      return TextResponse(500, "Internal Server Error\n");
+    }
+    return response;
+  } catch (...) {
+    return TextResponse(500, "Internal Server Error\n");
+  }
+}
+
 void HttpServer::Stop() {
   std::lock_guard lock(stop_mu_);
   if (civet_ == nullptr) return;
@@ -560,7 +602,7 @@ int HttpServer::BeginRequest(mg_connection* conn) {
   }
 }
 
-void* HttpServer::InitThread(const mg_context*, int) {
+void* HttpServer::InitThread(const mg_context* ctx, int) {
   // Server threads inherit the scheduling of the thread that started the
   // server, which is real-time when the daemon runs with
   // --vrrp.realtime-priority. A burst of scrapes at the same real-time
@@ -573,6 +615,17 @@ void* HttpServer::InitThread(const mg_context*, int) {
     param = sched_param{};
     pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
   }
+  // And below normal: a flood of requests competes with the rest of the
+  // daemon (and the host) as a nice 10 process does. Raising one's own
+  // niceness needs no privilege; lowering it would, so it only goes up.
+  const HttpServer* server = ctx == nullptr ? nullptr : ServerOfContext(ctx);
+  const int wanted = server == nullptr ? 10 : server->options_.thread_nice;
+  const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno == 0 && current < wanted) {
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), wanted);
+  }
   return nullptr;
 }
 
@@ -583,18 +636,51 @@ int HttpServer::LogMessage(const mg_connection* conn, const char* message) {
     return 1;
   }
   const HttpServer* server = conn == nullptr ? nullptr : ServerOf(conn);
-  if (server != nullptr) server->Log(text);
+  // civetweb 1.15's TLS messages name OpenSSL ("SSL_accept", "ssl"...):
+  // one per failed handshake, so plain HTTP sent to the TLS port is a flood.
+  const bool tls = text.find("SSL") != std::string_view::npos ||
+                   text.find("ssl") != std::string_view::npos ||
+                   text.find("TLS") != std::string_view::npos;
+  if (server != nullptr) {
+    server->Log(tls ? LogReason::kTls : LogReason::kServer, std::string(text));
+  }
   // Handled: civetweb has no error_log_file to write to anyway.
   return 1;
 }
 
-void HttpServer::Log(std::string_view message) const {
-  if (!options_.log) return;
-  try {
-    options_.log(message);
-  } catch (...) {
-    // A failing logger must not take a server thread down.
+void HttpServer::Log(LogReason reason, const std::string& message) const {
+  static constexpr const char* kNames[] = {"http server", "tls handshake",
+                                           "authentication", "handler"};
+  log_limiter_->Log(LogLevel::kWarn, kNames[static_cast<int>(reason)], message);
+}
+
+bool HttpServer::Authenticate(mg_connection* conn, const std::string& address,
+                              std::string* user) {
+  auto refuse = [&](int status, std::string body) {
+    Response response = TextResponse(status, std::move(body));
+    response.headers.emplace_back(
+        "WWW-Authenticate", std::string("Basic realm=\"") + kRealm + "\"");
+    return response;
+  };
+  // An address past its failure budget is answered before any hashing.
+  if (const auto wait = auth_limiter_.Blocked(address); wait.count() > 0) {
+    Response response = refuse(429, "Too Many Requests\n");
+    response.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    SendResponse(conn, response);
+    return false;
   }
+  if (Authorized(conn, user)) {
+    auth_limiter_.RecordSuccess(address);
+    return true;
+  }
+  // A request without credentials (a browser's first) costs no hash and is
+  // not a failed attempt.
+  if (mg_get_header(conn, "Authorization") != nullptr) {
+    auth_limiter_.RecordFailure(address);
+    Log(LogReason::kAuth, "authentication failed for a client at " + address);
+  }
+  SendResponse(conn, refuse(401, "Unauthorized\n"));
+  return false;
 }
 
 bool HttpServer::Authorized(mg_connection* conn, std::string* user) const {
@@ -629,11 +715,10 @@ int HttpServer::Serve(mg_connection* conn) {
   if (info == nullptr) return 0;
 
   Request request;
-  if (options_.web.basic_auth_enabled() && !Authorized(conn, &request.user)) {
-    Response response = TextResponse(401, "Unauthorized\n");
-    response.headers.emplace_back(
-        "WWW-Authenticate", std::string("Basic realm=\"") + kRealm + "\"");
-    SendResponse(conn, response);
+  const std::string address =
+      info->remote_addr[0] != '\0' ? info->remote_addr : "unknown";
+  if (options_.web.basic_auth_enabled() &&
+      !Authenticate(conn, address, &request.user)) {
     return 401;
   }
 
@@ -692,8 +777,16 @@ int HttpServer::Serve(mg_connection* conn) {
       SendResponse(conn, TextResponse(413, "Request body too large\n"));
       return 413;
     }
+    // civetweb bounds each read, not the body: one byte every few seconds
+    // would hold the worker for as long as the client likes.
+    const auto deadline =
+        std::chrono::steady_clock::now() + options_.request_timeout;
     char buffer[8192];
     while (true) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        SendResponse(conn, TextResponse(408, "Request Timeout\n"));
+        return 408;
+      }
       const int n = mg_read(conn, buffer, sizeof(buffer));
       if (n <= 0) break;
       request.body.append(buffer, static_cast<size_t>(n));
@@ -702,16 +795,25 @@ int HttpServer::Serve(mg_connection* conn) {
         return 413;
       }
     }
+    // A read that timed out ends the loop as the body's end does: a body
+    // shorter than announced is a client that stalled, not a request.
+    if (info->content_length > 0 &&
+        request.body.size() <
+            static_cast<unsigned long long>(info->content_length)) {
+      SendResponse(conn, TextResponse(408, "Request Timeout\n"));
+      return 408;
+    }
   }
 
   Response response;
   try {
     response = (*handler)(request);
   } catch (const std::exception& e) {
-    Log("handler for " + request.path + " failed: " + e.what());
+    Log(LogReason::kHandler,
+        "handler for " + request.path + " failed: " + e.what());
     response = TextResponse(500, "Internal Server Error\n");
   } catch (...) {
-    Log("handler for " + request.path + " failed");
+    Log(LogReason::kHandler, "handler for " + request.path + " failed");
     response = TextResponse(500, "Internal Server Error\n");
   }
   if (response.status < 100 || response.status > 599) {

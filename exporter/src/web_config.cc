@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
@@ -442,6 +443,7 @@ Result<WebConfig, std::vector<ConfigError>> Loader::Load(
   if (!errors_.empty()) return Err(TakeErrors());
   if (config.basic_auth_enabled()) {
     config.password_cache = std::make_shared<PasswordCache>();
+    config.failure_cache = std::make_shared<PasswordCache>();
   }
   return config;
 }
@@ -476,6 +478,29 @@ std::string Crypt(const std::string& password, const std::string& setting) {
   const char* out =
       crypt_r(password.c_str(), setting.c_str(), state.data.get());
   if (out == nullptr || out[0] == '*') return std::string();
+  return out;
+}
+
+std::mutex g_hash_mu;
+std::atomic<uint64_t> g_hashes{0};
+std::atomic<int> g_concurrent_hashes{0};
+std::atomic<int> g_max_concurrent_hashes{0};
+
+// One bcrypt at a time in the whole process. Queued callers sleep on the
+// mutex (no CPU); each HTTP worker that waits is one that cannot serve, but
+// the per-address failure limit (auth_limiter.h) keeps a flooding client
+// from queuing more than a few.
+std::string SingleFlightCrypt(const std::string& password,
+                              const std::string& setting) {
+  std::lock_guard lock(g_hash_mu);
+  const int now = ++g_concurrent_hashes;
+  int max = g_max_concurrent_hashes.load();
+  while (now > max &&
+         !g_max_concurrent_hashes.compare_exchange_weak(max, now)) {
+  }
+  ++g_hashes;
+  std::string out = Crypt(password, setting);
+  --g_concurrent_hashes;
   return out;
 }
 
@@ -542,19 +567,34 @@ bool CheckPassword(const WebConfig& config, std::string_view user,
   // Unknown users take the same path, cache lookup included, so the time
   // taken does not tell whether a user exists.
   PasswordCache* cache = config.password_cache.get();
+  PasswordCache* failures = config.failure_cache.get();
   std::string key;
   if (cache != nullptr) {
     key = cache->Key(user, stored, password);
     if (!key.empty() && cache->Contains(key) && known && !has_nul) return true;
   }
+  // Keys of the failure cache come from its own salt.
+  std::string failure_key;
+  if (failures != nullptr) {
+    failure_key = failures->Key(user, stored, password);
+    if (!failure_key.empty() && failures->Contains(failure_key)) return false;
+  }
   std::string secret(password);
-  const std::string computed = Crypt(secret, stored);
+  const std::string computed = SingleFlightCrypt(secret, stored);
   explicit_bzero(secret.data(), secret.size());
   const bool match = !computed.empty() && ConstantTimeEquals(computed, stored);
   const bool ok = match && known && !has_nul;
   if (ok && cache != nullptr && !key.empty()) cache->Insert(std::move(key));
+  // Keys are made from C strings, so "right\0x" has the key of "right":
+  // its failure must not be remembered against the right password.
+  if (!ok && !has_nul && failures != nullptr && !failure_key.empty()) {
+    failures->Insert(std::move(failure_key));
+  }
   return ok;
 }
+
+uint64_t PasswordHashCount() { return g_hashes.load(); }
+int MaxConcurrentPasswordHashes() { return g_max_concurrent_hashes.load(); }
 
 // ---------------------------------------------------------------------------
 // PasswordCache

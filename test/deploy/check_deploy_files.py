@@ -58,7 +58,7 @@ def main():
         check(agent.get("network_mode") == "host",
               "the agent must use the host network")
         check(agent.get("cap_drop") == ["ALL"], "the agent must drop ALL")
-        check(sorted(agent.get("cap_add", [])) == ["NET_ADMIN", "NET_RAW"],
+        check(sorted(agent.get("cap_add", [])) == ["NET_ADMIN", "NET_RAW", "SYS_NICE"],
               f"agent capabilities: {agent.get('cap_add')}")
         check(agent.get("build", {}).get("dockerfile") == "docker/Dockerfile",
               "the agent is built from docker/Dockerfile")
@@ -81,14 +81,19 @@ def main():
     c = containers[0] if containers else {}
     caps = c.get("securityContext", {}).get("capabilities", {})
     check(caps.get("drop") == ["ALL"], "DaemonSet: drop ALL capabilities")
-    check(sorted(caps.get("add", [])) == ["NET_ADMIN", "NET_RAW"],
+    check(sorted(caps.get("add", [])) == ["NET_ADMIN", "NET_RAW", "SYS_NICE"],
           f"DaemonSet capabilities: {caps.get('add')}")
     ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
     check(ports.get("metrics") == 9687, f"DaemonSet ports: {ports}")
+    # Probes go to the health listener (issue 14): stalled clients on the
+    # metrics port must not fail them.
+    check(ports.get("health") == 9688 and
+          "--web.health-listen-address=:9688" in c.get("args", []),
+          f"DaemonSet health listener: {ports}, {c.get('args')}")
     for probe, path in (("livenessProbe", "/-/healthy"),
                         ("readinessProbe", "/-/ready")):
         get = c.get(probe, {}).get("httpGet", {})
-        check(get.get("path") == path and get.get("port") in ("metrics", 9687),
+        check(get.get("path") == path and get.get("port") in ("health", 9688),
               f"DaemonSet {probe}: {get}")
     notes = pod.get("metadata", {}).get("annotations", {})
     check(notes.get("prometheus.io/scrape") == "true" and

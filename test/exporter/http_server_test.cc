@@ -1,13 +1,19 @@
 #include "exporter/http_server.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -270,6 +276,64 @@ TEST(HttpServerTest, OversizedBodyIs413) {
   EXPECT_FALSE(called);
 }
 
+// Sends `request` over a plain TCP connection and returns what the server
+// answered before closing (or before the 20 s guard, which only keeps a
+// broken server from hanging the test).
+std::string RawExchange(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+      out.append(buffer, static_cast<size_t>(n));
+      if (out.find("\r\n\r\n") != std::string::npos) break;
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// A 1 GB Content-Length is refused from the header: the server answers
+// without waiting for (or reading) the body.
+TEST(HttpServerTest, DeclaredHugeBodyIs413BeforeReadingIt) {
+  auto server = StartOrFail({});
+  ASSERT_NE(server, nullptr);
+  server->Handle("/echo", Method::kPost,
+                 [](const Request&) { return Text("called"); });
+  const std::string answer = RawExchange(
+      server->ports().at(0),
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+}
+
+// A body that stops short of its Content-Length is a 408, and the handler
+// never sees the partial body.
+TEST(HttpServerTest, StalledBodyIs408) {
+  HttpServer::Options options;
+  options.request_timeout = std::chrono::seconds(1);
+  auto server = StartOrFail(std::move(options));
+  ASSERT_NE(server, nullptr);
+  bool called = false;
+  server->Handle("/echo", Method::kPost, [&](const Request&) {
+    called = true;
+    return Text("called");
+  });
+  const std::string answer =
+      RawExchange(server->ports().at(0),
+                  "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                  "100\r\n\r\n0123456789");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  EXPECT_FALSE(called);
+}
+
 TEST(HttpServerTest, RoutesCanBeAddedAndReplacedWhileServing) {
   auto server = StartOrFail({});
   ASSERT_NE(server, nullptr);
@@ -377,6 +441,24 @@ TEST(HttpServerTest, ServerThreadsAreNeverRealTime) {
   EXPECT_EQ(result.body, std::to_string(SCHED_OTHER));
 }
 
+// HTTP threads run niced, below the rest of the daemon.
+TEST(HttpServerTest, ServerThreadsAreNiced) {
+  HttpServer::Options options;
+  options.thread_nice = 10;
+  auto server = StartOrFail(std::move(options));
+  ASSERT_NE(server, nullptr);
+  server->Handle("/nice", Method::kGet, [](const Request&) {
+    errno = 0;
+    const int nice =
+        getpriority(PRIO_PROCESS,
+                    static_cast<id_t>(static_cast<pid_t>(syscall(SYS_gettid))));
+    return Text(std::to_string(nice));
+  });
+  const CurlResult result = Curl("", Url(*server, "/nice"));
+  EXPECT_EQ(result.status, 200);
+  EXPECT_GE(std::atoi(result.body.c_str()), 10) << result.body;
+}
+
 TEST(HttpServerTest, StopClosesThePort) {
   auto server = StartOrFail({});
   ASSERT_NE(server, nullptr);
@@ -431,6 +513,35 @@ TEST_F(BasicAuthTest, WrongPasswordIs401WithChallenge) {
               HasSubstr("WWW-Authenticate: Basic realm=\"vrrp_exporter\"\r\n"));
   EXPECT_THAT(result.body, Not(HasSubstr("hello")));
   EXPECT_EQ(Curl("-u nobody:s3cret", Url(*server_, "/metrics")).status, 401);
+}
+
+// Past its failure budget an address gets 429 with Retry-After, and no
+// password is hashed for it: a wrong-password flood cannot keep bcrypt (and
+// a CPU) busy. Distinct passwords, so the failure cache does not answer.
+TEST_F(BasicAuthTest, AddressPastItsFailureBudgetGets429WithoutHashing) {
+  const int budget = AuthLimitOptions{}.max_failures;
+  for (int i = 0; i < budget; ++i) {
+    EXPECT_EQ(Curl("-u prometheus:wrong" + std::to_string(i),
+                   Url(*server_, "/metrics"))
+                  .status,
+              401);
+  }
+  const uint64_t hashes = PasswordHashCount();
+  const CurlResult blocked =
+      Curl("-u prometheus:another", Url(*server_, "/metrics"));
+  EXPECT_EQ(blocked.status, 429);
+  EXPECT_THAT(blocked.headers, HasSubstr("Retry-After: "));
+  EXPECT_EQ(PasswordHashCount(), hashes);
+}
+
+// A request without credentials is not a failed attempt (a browser asks
+// first without), so it never uses up the budget.
+TEST_F(BasicAuthTest, MissingCredentialsDoNotCountAsFailures) {
+  for (int i = 0; i < AuthLimitOptions{}.max_failures + 2; ++i) {
+    EXPECT_EQ(Curl("", Url(*server_, "/metrics")).status, 401);
+  }
+  EXPECT_EQ(Curl("-u prometheus:s3cret", Url(*server_, "/metrics")).status,
+            200);
 }
 
 TEST_F(BasicAuthTest, NoCredentialsIs401) {
@@ -548,6 +659,29 @@ class TlsTest : public ::testing::Test {
 
   TempDir dir_;
 };
+
+// Plain HTTP to the TLS port fails a handshake per connection, and civetweb
+// says so each time: the server's log is rate-limited per reason.
+TEST_F(TlsTest, FailedHandshakesAreRateLimitedInTheLog) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  HttpServer::Options options;
+  options.web = LoadWeb(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n",
+      dir_ / "web.yml");
+  options.log_limit.burst = 3;
+  options.log = [&](std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(line);
+  };
+  auto server = StartOrFail(std::move(options));
+  ASSERT_NE(server, nullptr);
+  for (int i = 0; i < 30; ++i) Curl("", Url(*server, "/metrics", "http"));
+  server->Stop();  // every handshake has been logged (or suppressed)
+  std::lock_guard lock(mu);
+  EXPECT_GE(lines.size(), 1u) << "civetweb logged no handshake failure";
+  EXPECT_LE(lines.size(), 6u) << ::testing::PrintToString(lines);
+}
 
 TEST_F(TlsTest, HttpsWorksWithTheCertificate) {
   auto server = Start("  cert_file: server.crt\n  key_file: server.key\n");

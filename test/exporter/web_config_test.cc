@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace vrrp {
@@ -465,6 +466,38 @@ TEST_F(CheckPasswordTest, CachesOnlySuccesses) {
   EXPECT_FALSE(CheckPassword(config_, "alice", "right "));
   EXPECT_FALSE(CheckPassword(config_, "bob", "right"));
   EXPECT_EQ(config_.password_cache->size(), 1u);
+}
+
+// A wrong password that was tried before is refused without another bcrypt:
+// a flood (or a Prometheus with a stale password) repeats the same one.
+TEST_F(CheckPasswordTest, RepeatedFailuresAreAnsweredFromTheFailureCache) {
+  ASSERT_NE(config_.failure_cache, nullptr);
+  EXPECT_FALSE(CheckPassword(config_, "alice", "wrong"));
+  const uint64_t hashes = PasswordHashCount();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(CheckPassword(config_, "alice", "wrong"));
+    EXPECT_FALSE(CheckPassword(config_, "carol", "wrong"));
+  }
+  EXPECT_EQ(PasswordHashCount(), hashes + 1);  // carol's first check only
+  // The right password is not shadowed by the remembered failures.
+  EXPECT_TRUE(CheckPassword(config_, "alice", "right"));
+}
+
+// At most one bcrypt at a time: many threads checking wrong passwords get
+// one core's worth of hashing, never all of them.
+TEST_F(CheckPasswordTest, OneHashAtATime) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_FALSE(CheckPassword(
+            config_, "alice",
+            "wrong" + std::to_string(t) + "-" + std::to_string(i)));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(MaxConcurrentPasswordHashes(), 1);
 }
 
 TEST_F(CheckPasswordTest, CachedEntryIsBoundToTheStoredHash) {

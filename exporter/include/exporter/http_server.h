@@ -18,7 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/auth_limiter.h"
 #include "exporter/web_config.h"
+#include "vrrp/rate_limited_log.h"
 #include "vrrp/result.h"
 
 class CivetServer;
@@ -67,14 +69,25 @@ class HttpServer {
     std::vector<std::string> listen_addresses;
     WebConfig web;
     int threads = 8;
-    // Limit on each network read and write of a request.
-    std::chrono::seconds request_timeout{10};
+    // Limit on reading a request's header (in all) and on each network
+    // write; a body must arrive within it too. A client that stalls holds a
+    // worker thread for this long at most.
+    std::chrono::seconds request_timeout{5};
     // POST bodies larger than this are answered with 413.
     size_t max_body_bytes = 1 << 20;
     // Receives civetweb's error messages (failed TLS handshakes and the
-    // like) once the server runs. Called from server threads. Unset: they
-    // are dropped.
+    // like) and failed logins once the server runs, at most
+    // log_limit.burst lines per reason and window (anyone who reaches the
+    // port can cause them), with a count of the suppressed ones. Called from
+    // server threads. Unset: they are dropped.
     std::function<void(std::string_view)> log;
+    RateLimitedLog::Options log_limit;
+    // Failed password checks per client address before it gets 429.
+    AuthFailureLimiter::Options auth_limit;
+    // Scheduling niceness of the server threads (at least this; 0..19):
+    // under load the scheduler favours everything else in the daemon
+    // (trackers, notifications) and other processes over HTTP clients.
+    int thread_nice = 10;
   };
 
   // Binds every listen address and starts serving. Errors name the address
@@ -98,6 +111,12 @@ class HttpServer {
   // Exceptions from a handler become a 500.
   void Handle(const std::string& path, Method method, Handler handler);
 
+  // Runs the handler registered for request.method on request.path, as a
+  // request from the network would (404, 405, 500 on an exception), but
+  // without authentication: for a caller that has decided it may (the
+  // health listener). Thread-safe.
+  Response Dispatch(const Request& request) const;
+
   // Stops serving and waits for running handlers to return. Idempotent.
   // Takes up to 2 s: civetweb 1.15's accept thread notices the stop only
   // when its poll() returns, which it does every 2 s when idle.
@@ -113,9 +132,16 @@ class HttpServer {
   static void* InitThread(const mg_context* ctx, int thread_type);
   int Serve(mg_connection* conn);
   bool Authorized(mg_connection* conn, std::string* user) const;
-  void Log(std::string_view message) const;
+  // Why a line is logged: each has its own rate limit.
+  enum class LogReason { kServer, kTls, kAuth, kHandler };
+  void Log(LogReason reason, const std::string& message) const;
+  // True if the request may go on; otherwise it was answered (401, 429).
+  bool Authenticate(mg_connection* conn, const std::string& address,
+                    std::string* user);
 
   Options options_;
+  std::unique_ptr<RateLimitedLog> log_limiter_;
+  AuthFailureLimiter auth_limiter_;
   mutable std::shared_mutex routes_mu_;
   std::map<std::string, std::map<Method, HandlerPtr>, std::less<>> routes_;
   mutable std::mutex stop_mu_;

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,6 +56,9 @@ struct WebConfig {
   // Shared by copies of this config (the HTTP server keeps one). Null
   // disables caching, e.g. for a WebConfig built by hand.
   std::shared_ptr<PasswordCache> password_cache;
+  // Recent failed checks, the same way: a client repeating a wrong password
+  // (a flood, or a Prometheus with a stale one) is answered without bcrypt.
+  std::shared_ptr<PasswordCache> failure_cache;
 
   bool basic_auth_enabled() const { return !basic_auth_users.empty(); }
 };
@@ -76,9 +80,18 @@ Result<WebConfig, std::vector<ConfigError>> LoadWebConfigString(
 // names. (A remembered success answers faster, but only to someone who
 // already knows the password.) Successful checks are remembered for a minute
 // (at most 1000 of them) in config.password_cache: bcrypt costs 50-100 ms at
-// cost 10, which every scrape would otherwise pay. Thread-safe.
+// cost 10, which every scrape would otherwise pay. Failed checks are
+// remembered the same way in config.failure_cache. At most one bcrypt runs
+// at a time in the process: a flood of wrong passwords from many threads
+// costs one core at most, never all of them, so the advertisement timer and
+// cached scrapes keep a CPU. Thread-safe.
 bool CheckPassword(const WebConfig& config, std::string_view user,
                    std::string_view password);
+
+// bcrypt computations so far, and the most that ever ran at once (1 unless
+// the single-flight rule is broken), for tests and self-metrics.
+uint64_t PasswordHashCount();
+int MaxConcurrentPasswordHashes();
 
 // The cache behind CheckPassword. Exposed for tests, which control its clock.
 class PasswordCache {
