@@ -531,3 +531,23 @@ TEST(Router, TrackingReachesTheInstances) {
 }
 }  // namespace
 }  // namespace vrrp::testing
+
+namespace vrrp::testing {
+namespace {
+// An address another running instance holds is no leftover, even if this
+// instance lists it too (a reload's predecessor, or a configuration that
+// shares an address between two virtual routers).
+TEST(Router, AnAddressAnotherInstanceHoldsIsNoLeftover) {
+  FakeScheduler clock;
+  Node node(clock);
+  InstanceConfig second = Instance1();
+  second.name = "VI_2";
+  second.vrid = 2;
+  node.router.Start(With({Instance1(255), second}));
+  clock.RunDue();
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kMaster);
+  EXPECT_EQ(node.link.Count("stray"), 0u);
+  EXPECT_TRUE(node.link.Interface("eth0").Has(A("198.51.100.10")));
+}
+}  // namespace
+}  // namespace vrrp::testing
