@@ -551,3 +551,26 @@ TEST(Router, AnAddressAnotherInstanceHoldsIsNoLeftover) {
 }
 }  // namespace
 }  // namespace vrrp::testing
+
+namespace vrrp::testing {
+namespace {
+// A master's macvlan deleted behind its back took the addresses along: the
+// router makes it again, puts the addresses back on it and announces them.
+TEST(Router, AMacvlanRemadeUnderAMasterGetsItsAddressesBack) {
+  FakeScheduler clock;
+  Node node(clock);
+  InstanceConfig vmac = Instance1();
+  vmac.virtual_mac = true;
+  vmac.virtual_mac_interface = "vrrp.1";
+  BecomeMaster(clock, node, With({vmac}));
+  node.link.log.clear();
+
+  node.link.RemoveInterface("vrrp.1");
+
+  EXPECT_EQ(node.link.Count("vmac-ensure vrrp.1"), 1u);
+  EXPECT_EQ(node.link.Count("add vrrp.1 198.51.100.10/24"), 1u);
+  EXPECT_EQ(node.link.Count("announce VI_1 198.51.100.10/24"), 1u);
+  EXPECT_EQ(node.router.Find("VI_1")->state(), State::kMaster);
+}
+}  // namespace
+}  // namespace vrrp::testing
