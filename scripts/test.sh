@@ -7,7 +7,7 @@
 #      too; ~2 minutes of the CI budget);
 #   3. the libFuzzer target (clang), for a bounded time (FUZZ_SECONDS);
 #   4. a fixed sample of the mutants of scripts/mutants/ (scripts/mutation.sh
-#      --sample, its own build directory, ~2 minutes): each must be killed,
+#      --sample, its own build directory, 2-4 minutes): each must be killed,
 #      so the mutation score cannot fall silently. Each mutant counts as one
 #      test in the summary.
 # Needs root (apt-get; later milestones' network namespaces).
