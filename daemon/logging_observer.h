@@ -55,7 +55,7 @@ class LoggingObserver : public InstanceObserver {
           kMaxWarned);
     }
     if (IsPeerMismatch(e) && warned_.size() < kMaxWarned &&
-        warned_.emplace(i.name(), source.ToString(), e).second) {
+        !warned_.contains({i.name(), source.ToString(), e})) {
       std::string hint;
       if (e == ReceiveError::kVersionMismatch) {
         hint = fmt::format(
@@ -63,12 +63,17 @@ class LoggingObserver : public InstanceObserver {
             "(Keepalived defaults to 2) or both will be master",
             i.config().version == Version::kV2 ? 2 : 3);
       }
-      limited_.Log(
-          LogLevel::kWarn, fmt::format("peer mismatch: {}", ToString(e)),
-          fmt::format(
-              "instance {}: {} advertisement from {}: {}: the peer's settings "
-              "differ from ours{}; further ones are logged at debug",
-              i.name(), what, source.ToString(), ToString(e), hint));
+      // Remembered only once said: a warning the rate limit held back is
+      // tried again with the peer's next advertisement.
+      if (limited_.Log(
+              LogLevel::kWarn, fmt::format("peer mismatch: {}", ToString(e)),
+              fmt::format(
+                  "instance {}: {} advertisement from {}: {}: the peer's "
+                  "settings differ from ours{}; further ones are logged at "
+                  "debug",
+                  i.name(), what, source.ToString(), ToString(e), hint))) {
+        warned_.emplace(i.name(), source.ToString(), e);
+      }
       return;
     }
     // Formatting costs the loop time: skipped when debug is off.

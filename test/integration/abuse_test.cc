@@ -40,7 +40,17 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 constexpr milliseconds kInterval{10};
+// The bound, interval + 2 ms, in the build we ship. Sanitizer builds
+// (scripts/test.sh runs the lab tests under ASan + UBSan too) get 10 ms: the
+// daemon then measured 14-17 ms under the password flood against 10.3 ms in
+// the normal build, every request costing several times as much CPU and
+// memory-allocator time; still far below a backup's Master_Down_Interval
+// (about 35 ms), and the no-transition checks hold either way.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr milliseconds kSlack{10};
+#else
 constexpr milliseconds kSlack{2};
+#endif
 using namespace abuse;
 
 // Transition lines of a daemon's log (LoggingObserver: "A -> B (reason)").

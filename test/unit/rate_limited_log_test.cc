@@ -28,6 +28,14 @@ TEST(RateLimitedLogTest, AllowsTheBurstThenSuppressesPerReason) {
   EXPECT_EQ(f.log.suppressed_total(), 997u);
 }
 
+// The caller learns whether its line went out (LoggingObserver remembers a
+// peer as warned about only then).
+TEST(RateLimitedLogTest, SaysWhetherTheLineWasLogged) {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(f.log.Log(LogLevel::kWarn, "r", "x"));
+  EXPECT_FALSE(f.log.Log(LogLevel::kWarn, "r", "x"));
+}
+
 TEST(RateLimitedLogTest, NextWindowSaysHowManyWereSuppressed) {
   Fixture f;
   for (int i = 0; i < 10; ++i) f.log.Log(LogLevel::kWarn, "tls", "x");

@@ -20,7 +20,7 @@ std::string RateLimitedLog::Summary(std::string_view reason, uint64_t n) {
          "\" lines suppressed";
 }
 
-void RateLimitedLog::Log(LogLevel level, std::string_view reason,
+bool RateLimitedLog::Log(LogLevel level, std::string_view reason,
                          const std::string& message) {
   std::string line;
   {
@@ -44,13 +44,14 @@ void RateLimitedLog::Log(LogLevel level, std::string_view reason,
       ++b.suppressed;
       ++suppressed_total_;
       b.level = level;
-      return;
+      return false;
     }
     ++b.emitted;
     line = message + carried;
   }
   // Outside the lock: a slow sink must not serialize every other reason.
   if (sink_) sink_(level, line);
+  return true;
 }
 
 void RateLimitedLog::Flush() {

@@ -37,8 +37,9 @@ class RateLimitedLog {
 
   // Logs `message` unless `reason` has used its budget in this window. The
   // first line of a reason after a window with suppressed lines carries
-  // " (N more \"REASON\" lines suppressed)". Thread-safe.
-  void Log(LogLevel level, std::string_view reason, const std::string& message);
+  // " (N more \"REASON\" lines suppressed)". True if it was logged.
+  // Thread-safe.
+  bool Log(LogLevel level, std::string_view reason, const std::string& message);
 
   // Says "REASON: N more lines suppressed" for each reason whose window has
   // ended with lines suppressed, so a flood that stops is still reported.
