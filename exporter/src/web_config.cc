@@ -593,6 +593,10 @@ bool CheckPassword(const WebConfig& config, std::string_view user,
   return ok;
 }
 
+int UnknownUserHashCost(const WebConfig& config) {
+  return BcryptCost(DummyHash(config));
+}
+
 uint64_t PasswordHashCount() { return g_hashes.load(); }
 int MaxConcurrentPasswordHashes() { return g_max_concurrent_hashes.load(); }
 

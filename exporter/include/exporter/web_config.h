@@ -85,6 +85,10 @@ Result<WebConfig, std::vector<ConfigError>> LoadWebConfigString(
 // at a time in the process: a flood of wrong passwords from many threads
 // costs one core at most, never all of them, so the advertisement timer and
 // cached scrapes keep a CPU. Thread-safe.
+// The bcrypt cost a check for an unknown user runs at: the highest cost in
+// use, so that the time a check takes does not tell whether a user exists.
+int UnknownUserHashCost(const WebConfig& config);
+
 bool CheckPassword(const WebConfig& config, std::string_view user,
                    std::string_view password);
 
