@@ -23,11 +23,11 @@ std::shared_ptr<const MibView> AgentXModel::View() {
   // One snapshot serves a whole walk; counters are read live, so the view
   // is rebuilt at most every 100 ms for an unchanged snapshot.
   const auto now = std::chrono::steady_clock::now();
-  if (view_ == nullptr || snapshot.get() != view_of_ ||
+  if (view_ == nullptr || snapshot != view_of_ ||
       now - view_at_ > std::chrono::milliseconds(100)) {
     view_ = std::make_shared<MibView>(
         BuildVrrpMibView(*snapshot, if_index_, version_));
-    view_of_ = snapshot.get();
+    view_of_ = snapshot;
     view_at_ = now;
   }
   return view_;

@@ -42,7 +42,8 @@ class AgentXModel {
   std::string version_;
   std::function<uint32_t(const std::string&)> if_index_;
   std::shared_ptr<const MibView> view_;
-  const Snapshot* view_of_ = nullptr;
+  // Held, so that a new snapshot cannot reuse its address unnoticed.
+  std::shared_ptr<const Snapshot> view_of_;
   std::chrono::steady_clock::time_point view_at_{};
   std::map<std::string, Seen> seen_;
   bool baseline_ = false;
