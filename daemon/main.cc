@@ -34,9 +34,9 @@
 #include "priorities.h"
 #include "reload_coordinator.h"
 #include "snapshot_publisher.h"
-#include "snmp/agentx_subagent.h"
+#include "snmp/agentx_model.h"
+#include "snmp/engine.h"
 #include "snmp/module.h"
-#include "snmp/netsnmp_engine.h"
 #include "vrrp/router.h"
 #include "vrrp/sys/curl_library.h"
 #include "vrrp/sys/event_loop.h"
@@ -301,23 +301,22 @@ int Run(const Flags& flags) {
   // /probe and the AgentX subagent: net-snmp on its own thread (started
   // here, after the signals were blocked), never on the loop nor on the
   // HTTP workers. The subagent reads the published snapshots, as /metrics.
-  std::unique_ptr<vrrp::snmp::NetSnmpEngine> snmp_engine;
+  std::unique_ptr<vrrp::snmp::SnmpEngine> snmp_engine;
   vrrp::exporter::ProbeStats probe_stats;
-  std::unique_ptr<vrrp::snmp::AgentXSubagent> agentx;
+  std::unique_ptr<vrrp::snmp::AgentXModel> agentx;
   if (!flags.snmp_config_file.empty() || !flags.snmp_agentx_socket.empty()) {
     vrrp::snmp::EngineOptions eo;
     eo.log = [](const std::string& m) { spdlog::warn("{}", m); };
     if (!flags.snmp_agentx_socket.empty()) {
-      agentx = std::make_unique<vrrp::snmp::AgentXSubagent>(
-          vrrp::snmp::AgentXSubagent::Options{
-              .snapshot = [&store] { return store.Latest(); },
-              .version = std::string("vrrp_exporter ") + VRRP_EXPORTER_VERSION,
-              .log = eo.log});
+      agentx = std::make_unique<vrrp::snmp::AgentXModel>(
+          [&store] { return store.Latest(); },
+          std::string("vrrp_exporter ") + VRRP_EXPORTER_VERSION,
+          vrrp::snmp::InterfaceIndex);
       eo.agentx_socket = flags.snmp_agentx_socket;
-      eo.agent_setup = [&agentx] { agentx->Register(); };
-      eo.tick = [&agentx] { agentx->Tick(); };
+      eo.agentx_view = [&agentx] { return agentx->View(); };
+      eo.agentx_notifications = [&agentx] { return agentx->Poll(); };
     }
-    auto e = vrrp::snmp::NetSnmpEngine::Start(std::move(eo));
+    auto e = vrrp::snmp::StartSnmpEngine(std::move(eo));
     if (!e.ok()) {
       spdlog::error("snmp: {}", e.error());
       server->Stop();
@@ -341,12 +340,12 @@ int Run(const Flags& flags) {
   }
   if (!flags.disable_exporter_metrics && snmp_engine) {
     routes.extra_families =
-        [&probe_stats, engine = snmp_engine.get(), agent = agentx.get(),
+        [&probe_stats, engine = snmp_engine.get(),
          probing = !flags.snmp_config_file.empty()](auto& families) {
           vrrp::exporter::AppendSnmpSelfFamilies(
               probing ? &probe_stats : nullptr,
-              probing ? &engine->stats() : nullptr,
-              agent ? &agent->stats() : nullptr, families);
+              probing ? &engine->stats() : nullptr, engine->agentx_stats(),
+              families);
         };
   }
   if (flags.enable_lifecycle) routes.reload = HttpReload(loop, reloads);

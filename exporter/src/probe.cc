@@ -8,8 +8,7 @@
 #include <memory>
 
 #include "exporter/text_format.h"
-#include "snmp/agentx_subagent.h"
-#include "snmp/netsnmp_engine.h"
+#include "snmp/engine.h"
 
 namespace vrrp::exporter {
 namespace {
@@ -310,7 +309,7 @@ void RegisterProbeRoute(HttpServer& server, const ProbeOptions& opts) {
     const auto start = std::chrono::steady_clock::now();
     auto done = std::make_shared<std::promise<snmp::KeepalivedScrape>>();
     auto result = done->get_future();
-    snmp::NetSnmpEngine* engine = opts.engine;
+    snmp::SnmpEngine* engine = opts.engine;
     engine->Post([engine, t = *target, m = *module, done] {
       auto session = engine->Open(t, m);
       if (!session.ok()) {

@@ -1,4 +1,4 @@
-#include "snmp/agentx_subagent.h"
+#include "agentx_subagent.h"
 
 // net-snmp's headers define many macros; they stay in this file.
 // net-snmp-config.h must come first.
@@ -8,17 +8,12 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 #include <net-snmp/agent/agent_callbacks.h>
 // clang-format on
-#include <net/if.h>
 
 namespace vrrp::snmp {
 namespace {
 
 // snmpTrapOID.0 (SNMPv2-MIB): the first varbind of every notification.
 const oid kSnmpTrapOid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-
-uint32_t IfIndex(const std::string& name) {
-  return if_nametoindex(name.c_str());
-}
 
 void SetValue(netsnmp_variable_list* vb, const VarBind& b) {
   switch (b.type) {
@@ -59,8 +54,9 @@ int Handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg,
            netsnmp_agent_request_info* reqinfo,
            netsnmp_request_info* requests) {
   auto* self = static_cast<AgentXSubagent*>(handler->myvoid);
-  ++self->mutable_stats().requests;
-  const MibView& view = self->View();
+  ++self->stats().requests;
+  const std::shared_ptr<const MibView> held = self->View();
+  const MibView& view = *held;
   const Oid root(reg->rootoid, reg->rootoid + reg->rootoid_len);
   for (netsnmp_request_info* r = requests; r; r = r->next) {
     if (r->processed) continue;
@@ -91,9 +87,9 @@ int Handle(netsnmp_mib_handler* handler, netsnmp_handler_registration* reg,
 int OnConnect(int, int minor, void*, void* client) {
   auto* self = static_cast<AgentXSubagent*>(client);
   if (minor == SNMPD_CALLBACK_INDEX_START) {
-    ++self->mutable_stats().connects;
+    ++self->stats().connects;
   } else if (minor == SNMPD_CALLBACK_INDEX_STOP) {
-    ++self->mutable_stats().disconnects;
+    ++self->stats().disconnects;
   }
   return 0;
 }
@@ -115,8 +111,8 @@ void AgentXSubagent::Register() {
     h->myvoid = this;
     netsnmp_handler_registration* reg = netsnmp_handler_registration_create(
         "vrrp_exporter", h, r.data(), r.size(), HANDLER_CAN_RONLY);
-    if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK && options_.log) {
-      options_.log("snmp: cannot register " + ToString(*root));
+    if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK && log_) {
+      log_("snmp: cannot register " + ToString(*root));
     }
   }
   snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
@@ -125,73 +121,18 @@ void AgentXSubagent::Register() {
                          OnConnect, this);
 }
 
-const MibView& AgentXSubagent::View() {
-  auto snapshot = options_.snapshot ? options_.snapshot() : nullptr;
-  const auto now = std::chrono::steady_clock::now();
-  if (snapshot == nullptr) {
-    view_.clear();
-    view_of_ = nullptr;
-    return view_;
+void AgentXSubagent::Send(const std::vector<Notification>& notifications) {
+  for (const Notification& n : notifications) {
+    netsnmp_variable_list* vars = nullptr;
+    std::vector<oid> t(n.trap.begin(), n.trap.end());
+    snmp_varlist_add_variable(&vars, kSnmpTrapOid, OID_LENGTH(kSnmpTrapOid),
+                              ASN_OBJECT_ID, t.data(), t.size() * sizeof(oid));
+    for (const VarBind& b : n.objects) AddVar(&vars, b.oid, b);
+    // send_v2trap clones the list (agent_trap.c); ours is freed here.
+    send_v2trap(vars);
+    snmp_free_varbind(vars);
+    ++stats_.notifications;
   }
-  // One snapshot serves a whole walk; counters are read live, so the view
-  // is rebuilt at most every 100 ms for an unchanged snapshot.
-  if (snapshot.get() != view_of_ ||
-      now - view_at_ > std::chrono::milliseconds(100)) {
-    view_ = BuildVrrpMibView(*snapshot, IfIndex, options_.version);
-    view_of_ = snapshot.get();
-    view_at_ = now;
-  }
-  return view_;
-}
-
-void AgentXSubagent::Tick() {
-  auto snapshot = options_.snapshot ? options_.snapshot() : nullptr;
-  if (snapshot == nullptr) return;
-  const MibView view = BuildVrrpMibView(*snapshot, IfIndex, options_.version);
-  for (const InstanceSnapshot& i : snapshot->instances) {
-    const InstanceConfig& c = *i.config;
-    Seen now{i.counters().become_master,
-             i.counters().errors(ReceiveError::kIpTtl)};
-    Seen& before = seen_[c.name];
-    const Seen was = before;
-    before = now;
-    if (!baseline_) continue;
-    const Oid idx = Vrrpv3Index(IfIndex(c.interface), c.vrid, c.family);
-    auto cell = [&](const Oid& entry, uint32_t col) {
-      Oid o = entry;
-      o.push_back(col);
-      o.insert(o.end(), idx.begin(), idx.end());
-      return o;
-    };
-    const Oid oper = {1, 3, 6, 1, 2, 1, 207, 1, 1, 1, 1};
-    const Oid stats = {1, 3, 6, 1, 2, 1, 207, 1, 2, 5, 1};
-    auto send = [&](const Oid& trap, std::vector<Oid> objects) {
-      netsnmp_variable_list* vars = nullptr;
-      std::vector<oid> t(trap.begin(), trap.end());
-      snmp_varlist_add_variable(&vars, kSnmpTrapOid, OID_LENGTH(kSnmpTrapOid),
-                                ASN_OBJECT_ID, t.data(),
-                                t.size() * sizeof(oid));
-      for (const Oid& o : objects) {
-        auto it = view.find(o);
-        if (it != view.end()) AddVar(&vars, o, it->second);
-      }
-      // send_v2trap clones the list (agent_trap.c); ours is freed here.
-      send_v2trap(vars);
-      snmp_free_varbind(vars);
-      ++stats_.notifications;
-    };
-    // RFC 6527 vrrpv3NewMaster: OBJECTS { vrrpv3OperationsMasterIpAddr,
-    // vrrpv3StatisticsNewMasterReason }.
-    if (now.become_master > was.become_master &&
-        i.status.state == State::kMaster) {
-      send(kVrrpv3NewMaster, {cell(oper, 3), cell(stats, 2)});
-    }
-    // vrrpv3ProtoError: OBJECTS { vrrpv3StatisticsProtoErrReason }.
-    if (now.ttl_errors > was.ttl_errors) {
-      send(kVrrpv3ProtoError, {cell(stats, 6)});
-    }
-  }
-  baseline_ = true;
 }
 
 }  // namespace vrrp::snmp

@@ -1,4 +1,6 @@
-#include "snmp/netsnmp_engine.h"
+#include "netsnmp_engine.h"
+
+#include "agentx_subagent.h"
 
 // net-snmp's headers define many macros; they stay in this file.
 // net-snmp-config.h must come first.
@@ -185,6 +187,11 @@ namespace {
 // The one engine of the process (net-snmp's state is global anyway); the
 // request callback finds it here.
 NetSnmpEngine::Impl* g_impl = nullptr;
+// init_snmp() once per process: net-snmp's state is global, and its
+// shutdown frees it only in part (a second init_snmp leaks the MIB tables
+// of the first, as LeakSanitizer shows), so a later engine (tests start
+// several) reuses it.
+bool g_initialized = false;
 }  // namespace
 
 int NetSnmpEngine::Impl::OnPdu(int op, netsnmp_session*, int, netsnmp_pdu* pdu,
@@ -385,22 +392,6 @@ class NetSnmpSession : public Session {
   bool v3_;
 };
 
-std::string_view ToString(ErrorReason reason) {
-  switch (reason) {
-    case ErrorReason::kTimeout:
-      return "timeout";
-    case ErrorReason::kAuthentication:
-      return "authentication";
-    case ErrorReason::kNoSuchObject:
-      return "no_such_object";
-    case ErrorReason::kMalformed:
-      return "malformed_response";
-    case ErrorReason::kSend:
-      return "send";
-  }
-  return "unknown";
-}
-
 NetSnmpEngine::NetSnmpEngine() : impl_(std::make_unique<Impl>()) {
   impl_->stats = &stats_;
 }
@@ -410,7 +401,15 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
   if (g_impl != nullptr) {
     return Err(std::string("an SNMP engine already runs in this process"));
   }
+  if (g_initialized && !options.agentx_socket.empty()) {
+    return Err(std::string(
+        "the AgentX subagent must be the process's first SNMP engine"));
+  }
   std::unique_ptr<NetSnmpEngine> e(new NetSnmpEngine());
+  if (!options.agentx_socket.empty()) {
+    e->agentx_ =
+        std::make_unique<AgentXSubagent>(options.agentx_view, options.log);
+  }
   e->impl_->log = options.log;
   e->impl_->agent = !options.agentx_socket.empty();
   e->impl_->options = std::move(options);
@@ -423,6 +422,12 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
   auto ready_f = ready.get_future();
   e->thread_ = std::thread([&ready, raw = e.get()] {
     Impl& im = *raw->impl_;
+    if (g_initialized) {
+      ready.set_value();
+      raw->Loop();
+      return;
+    }
+    g_initialized = true;
     // No MIB files (Debian ships none of ours; numeric OIDs everywhere), no
     // configuration files, and no persistent state, or net-snmp would
     // write /var/lib/snmp/vrrp_exporter.conf.
@@ -456,7 +461,7 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
       netsnmp_ds_set_int(
           NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
           static_cast<int>(im.options.agentx_ping_interval.count()));
-      if (im.options.agent_setup) im.options.agent_setup();
+      raw->agentx_->Register();
     }
     // With the subagent role this opens the AgentX session: a blocking
     // connect and register on this thread only (a dead snmpd fails at
@@ -467,6 +472,10 @@ Result<std::unique_ptr<NetSnmpEngine>, std::string> NetSnmpEngine::Start(
   });
   ready_f.wait();
   return e;
+}
+
+const AgentXStats* NetSnmpEngine::agentx_stats() const {
+  return agentx_ ? &agentx_->stats() : nullptr;
 }
 
 NetSnmpEngine::~NetSnmpEngine() {
@@ -543,7 +552,7 @@ void NetSnmpEngine::Loop() {
         wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
       }
     }
-    if (im.options.tick) {
+    if (im.agent) {
       const auto now = std::chrono::steady_clock::now();
       const int ms = static_cast<int>(std::max<int64_t>(
           0,
@@ -589,9 +598,11 @@ void NetSnmpEngine::Loop() {
       run_alarms();
       netsnmp_check_outstanding_agent_requests();
     }
-    if (im.options.tick && std::chrono::steady_clock::now() >= next_tick) {
+    if (im.agent && std::chrono::steady_clock::now() >= next_tick) {
       next_tick = std::chrono::steady_clock::now() + im.options.tick_period;
-      im.options.tick();
+      if (im.options.agentx_notifications) {
+        agentx_->Send(im.options.agentx_notifications());
+      }
     }
   }
   // Stopping: drop every callback, then close.
@@ -602,7 +613,10 @@ void NetSnmpEngine::Loop() {
   im.to_close.clear();
   netsnmp_large_fd_set_cleanup(&set);
   netsnmp_large_fd_set_cleanup(&agent_set);
-  snmp_shutdown("vrrp_exporter");
+  // The subagent closes its AgentX session (snmpd unregisters our
+  // subtrees at once); a client-only engine leaves net-snmp initialised for
+  // the next one (see g_initialized).
+  if (im.agent) snmp_shutdown("vrrp_exporter");
 }
 
 Result<std::shared_ptr<Session>, SnmpError> NetSnmpEngine::Open(
@@ -761,3 +775,14 @@ Result<std::shared_ptr<Session>, SnmpError> NetSnmpEngine::Open(
 }
 
 }  // namespace vrrp::snmp
+
+// The module's entry point (engine.h: StartEngineFn), found by dlsym.
+extern "C" __attribute__((visibility("default"))) vrrp::snmp::SnmpEngine*
+vrrp_snmp_start_engine(vrrp::snmp::EngineOptions* options, std::string* error) {
+  auto e = vrrp::snmp::NetSnmpEngine::Start(std::move(*options));
+  if (!e.ok()) {
+    *error = e.error();
+    return nullptr;
+  }
+  return e.value().release();
+}

@@ -155,7 +155,7 @@ ProbeServer::ProbeServer() {
                               "test-modules.yml");
   if (!m.ok()) throw std::runtime_error("modules: " + m.error().front());
   modules_ = std::move(m.value());
-  auto e = snmp::NetSnmpEngine::Start();
+  auto e = snmp::StartSnmpEngine({});
   if (!e.ok()) throw std::runtime_error("engine: " + e.error());
   engine_ = std::move(e.value());
   exporter::HttpServer::Options o;

@@ -17,7 +17,7 @@
 #include "exporter/probe.h"
 #include "integration/lab.h"
 #include "snmp/module.h"
-#include "snmp/netsnmp_engine.h"
+#include "snmp/engine.h"
 
 namespace vrrp::testing {
 
@@ -73,7 +73,7 @@ class ProbeServer {
 
  private:
   snmp::Modules modules_;
-  std::unique_ptr<snmp::NetSnmpEngine> engine_;
+  std::unique_ptr<snmp::SnmpEngine> engine_;
   std::unique_ptr<exporter::HttpServer> server_;
   int port_ = 0;
 };

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "snmp/agentx_model.h"
+
 namespace vrrp::snmp {
 namespace {
 
@@ -114,6 +116,52 @@ TEST(VrrpMibView, EveryObjectIsUnderARegisteredRoot) {
         << ToString(oid);
     EXPECT_EQ(oid, b.oid);
   }
+}
+
+// Notifications come from comparing snapshots: none on the first look (the
+// baseline), vrrpv3NewMaster when become_master moved and the instance is
+// Master, vrrpv3ProtoError when its TTL errors moved.
+TEST(AgentXModel, NotificationsFromSnapshotChanges) {
+  auto current = std::make_shared<Snapshot>(OneInstance(State::kBackup));
+  AgentXModel model([&] { return std::shared_ptr<const Snapshot>(current); },
+                    "x", [](const std::string&) { return 2; });
+  EXPECT_TRUE(model.Poll().empty());  // baseline
+  EXPECT_TRUE(model.Poll().empty());  // nothing moved
+
+  auto next = std::make_shared<Snapshot>(OneInstance(State::kMaster));
+  next->instances[0].status.stats.become_master = 4;
+  current = next;
+  auto n = model.Poll();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].trap, kVrrpv3NewMaster);
+  ASSERT_EQ(n[0].objects.size(), 2u);
+  EXPECT_EQ(ToString(n[0].objects[0].oid), "1.3.6.1.2.1.207.1.1.1.1.3.2.51.1");
+  EXPECT_EQ(n[0].objects[0].bytes, std::string("\xc0\x00\x02\x01", 4));
+  EXPECT_EQ(n[0].objects[1].number, 3);  // masterNoResponse
+  EXPECT_TRUE(model.Poll().empty());
+
+  auto ttl = std::make_shared<Snapshot>(OneInstance(State::kMaster));
+  ttl->instances[0].status.stats.become_master = 4;
+  ttl->instances[0]
+      .status.stats.receive_errors[static_cast<size_t>(ReceiveError::kIpTtl)] =
+      7;
+  current = ttl;
+  n = model.Poll();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].trap, kVrrpv3ProtoError);
+  ASSERT_EQ(n[0].objects.size(), 1u);
+  EXPECT_EQ(n[0].objects[0].number, 1);  // ipTtlError
+}
+
+// The view follows the snapshot the exporter publishes.
+TEST(AgentXModel, ViewFollowsTheNewestSnapshot) {
+  auto current = std::make_shared<Snapshot>(OneInstance(State::kBackup));
+  AgentXModel model([&] { return std::shared_ptr<const Snapshot>(current); },
+                    "x", [](const std::string&) { return 2; });
+  const Oid status = ParseOid("1.3.6.1.2.1.207.1.1.1.1.6.2.51.1").value();
+  EXPECT_EQ(model.View()->at(status).number, 2);
+  current = std::make_shared<Snapshot>(OneInstance(State::kMaster));
+  EXPECT_EQ(model.View()->at(status).number, 3);
 }
 
 }  // namespace

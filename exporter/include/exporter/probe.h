@@ -7,7 +7,7 @@
 // /metrics.
 //
 // The HTTP thread never calls net-snmp: it posts the probe to the SNMP
-// thread (snmp/netsnmp_engine.h) and waits, bounded by the scrape timeout
+// thread (snmp/engine.h) and waits, bounded by the scrape timeout
 // Prometheus sends (X-Prometheus-Scrape-Timeout-Seconds) or 10 s. A target
 // that does not answer gives keepalived_up 0 once its module's timeout x
 // (retries + 1) has passed, and other targets' probes run meanwhile.
@@ -20,14 +20,9 @@
 #include <vector>
 
 #include "exporter/http_server.h"
+#include "snmp/engine.h"
 #include "snmp/keepalived_collector.h"
 #include "snmp/module.h"
-
-namespace vrrp::snmp {
-class NetSnmpEngine;
-struct EngineStats;
-struct AgentXStats;
-}  // namespace vrrp::snmp
 
 namespace vrrp::exporter {
 
@@ -39,7 +34,7 @@ struct ProbeStats {
 
 struct ProbeOptions {
   const snmp::Modules* modules = nullptr;  // outlives the server
-  snmp::NetSnmpEngine* engine = nullptr;   // outlives the server
+  snmp::SnmpEngine* engine = nullptr;      // outlives the server
   ProbeStats* stats = nullptr;             // optional
   // One line per failed probe (target, module, reason; never a secret).
   std::function<void(const std::string&)> log;

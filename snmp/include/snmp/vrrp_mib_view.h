@@ -14,13 +14,11 @@
 #include <map>
 #include <string>
 
+#include "snmp/mib_view.h"
 #include "snmp/oid.h"
-#include "snmp/session.h"
 #include "vrrp/snapshot.h"
 
 namespace vrrp::snmp {
-
-using MibView = std::map<Oid, VarBind>;
 
 // `if_index` maps an interface name to its ifIndex (0 if unknown);
 // `version` is what KEEPALIVED-MIB version.0 answers.
@@ -31,14 +29,5 @@ MibView BuildVrrpMibView(
 
 // The index of an instance's VRRPv3 rows: ifIndex.vrid.addrType.
 Oid Vrrpv3Index(uint32_t if_index, uint8_t vrid, Family family);
-
-// The OIDs the subagent registers (the roots of the view).
-inline const Oid kVrrpv3MibObjects = {1, 3, 6, 1, 2, 1, 207, 1};
-inline const Oid kKeepalivedVersion = {1, 3, 6, 1, 4, 1, 9586, 100, 5, 1, 1};
-inline const Oid kKeepalivedInstanceTable = {1,    3,   6, 1, 4, 1,
-                                             9586, 100, 5, 2, 3};
-// Notifications (RFC 6527 §5): vrrpv3NewMaster, vrrpv3ProtoError.
-inline const Oid kVrrpv3NewMaster = {1, 3, 6, 1, 2, 1, 207, 0, 1};
-inline const Oid kVrrpv3ProtoError = {1, 3, 6, 1, 2, 1, 207, 0, 2};
 
 }  // namespace vrrp::snmp
