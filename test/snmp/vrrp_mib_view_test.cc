@@ -129,7 +129,9 @@ TEST(AgentXModel, NotificationsFromSnapshotChanges) {
   EXPECT_TRUE(model.Poll().empty());  // nothing moved
 
   auto next = std::make_shared<Snapshot>(OneInstance(State::kMaster));
-  next->instances[0].status.stats.become_master = 4;
+  auto moved = std::make_shared<InstanceStats>(*next->instances[0].stats);
+  moved->become_master = 4;
+  next->instances[0].stats = moved;
   current = next;
   auto n = model.Poll();
   ASSERT_EQ(n.size(), 1u);
@@ -141,10 +143,9 @@ TEST(AgentXModel, NotificationsFromSnapshotChanges) {
   EXPECT_TRUE(model.Poll().empty());
 
   auto ttl = std::make_shared<Snapshot>(OneInstance(State::kMaster));
-  ttl->instances[0].status.stats.become_master = 4;
-  ttl->instances[0]
-      .status.stats.receive_errors[static_cast<size_t>(ReceiveError::kIpTtl)] =
-      7;
+  auto errors = std::make_shared<InstanceStats>(*moved);
+  errors->receive_errors[static_cast<size_t>(ReceiveError::kIpTtl)] = 7;
+  ttl->instances[0].stats = errors;
   current = ttl;
   n = model.Poll();
   ASSERT_EQ(n.size(), 1u);
