@@ -1294,7 +1294,8 @@ Options Parse(int argc, char** argv) {
           "failover_bench [--runs=N] [--only=crash,graceful,resources]\n"
           "               [--intervals=1s,10ms] "
           "[--impl=ours,keepalived,floor]\n"
-          "               [--instances=200] [--resource-interval=10ms] [--window=10s] "
+          "               [--instances=200] [--resource-interval=10ms] "
+          "[--window=10s] "
           "[--resource-runs=3] [--quiet-wait=60s]\n"
           "               [--seed=N] [--verbose]\n"
           "               [--daemon=PATH (default: this build's "
@@ -1640,7 +1641,7 @@ int Main(int argc, char** argv) {
     for (bool master : {true, false}) {
       const std::string who = master ? "master" : "backup";
       line(who + " CPU %, VRRP process", N, master, false, cpu, 2,
-           !master ? ""
+           !master           ? ""
            : kInterval == 10 ? "(ours-floor)/(ka-floor) <= 0.25"
                              : "ours <= keepalived",
            master);

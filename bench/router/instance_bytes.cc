@@ -59,8 +59,8 @@ Figures Measure(vrrp::sys::EventLoop& loop, int count) {
   link->AddInterface("eth0", {"192.0.2.1/24"});
   link->log.reserve(16 * static_cast<size_t>(count));
   const size_t before = HeapInUse();
-  auto router = std::make_unique<vrrp::Router>(loop, *link,
-                                               vrrp::Router::Options{});
+  auto router =
+      std::make_unique<vrrp::Router>(loop, *link, vrrp::Router::Options{});
   router->Start(config);
   link->log.clear();
   f.router = HeapInUse() - before;
@@ -98,9 +98,10 @@ int main(int argc, char** argv) {
       static_cast<double>(many.router - one.router) / (count - 1);
   const double per_snapshot =
       static_cast<double>(many.snapshot - one.snapshot) / (count - 1);
-  std::printf("heap per added instance (mallinfo2 uordblks, 1 -> %d "
-              "instances, fake link layer)\n",
-              count);
+  std::printf(
+      "heap per added instance (mallinfo2 uordblks, 1 -> %d "
+      "instances, fake link layer)\n",
+      count);
   std::printf("  %-44s %8.0f bytes\n", "router (instance, timers, metrics...)",
               per_router);
   std::printf("  %-44s %8.0f bytes\n", "published instance list entry",

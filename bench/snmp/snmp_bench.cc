@@ -257,10 +257,11 @@ int main(int argc, char** argv) {
 
     if (args.hold_seconds > 0) {
       // For looking at the agent by hand: ip netns exec NS snmpbulkwalk ...
-      std::printf("holding %d s: namespace %s, target %s, /probe on port %d, "
-                  "snmp_exporter on port %d\n",
-                  args.hold_seconds, mon.name().c_str(), target.c_str(),
-                  ours_port, se_port);
+      std::printf(
+          "holding %d s: namespace %s, target %s, /probe on port %d, "
+          "snmp_exporter on port %d\n",
+          args.hold_seconds, mon.name().c_str(), target.c_str(), ours_port,
+          se_port);
       std::fflush(stdout);
       std::this_thread::sleep_for(std::chrono::seconds(args.hold_seconds));
     }

@@ -72,7 +72,8 @@ TEST_F(ExporterTest, MetricsFollowAFailover) {
                    "vrrp_instance_address_present{vrrp_instance=\"vip1\","
                    "interface=\"eth0\",vrid=\"51\",family=\"ipv4\","
                    "address=\"192.0.2.200/24\"}"),
-            1) << m2;
+            1)
+      << m2;
   EXPECT_EQ(Sample(m1,
                    "vrrp_instance_address_present{vrrp_instance=\"vip1\","
                    "interface=\"eth0\",vrid=\"51\",family=\"ipv4\","

@@ -16,8 +16,8 @@
 #include "exporter/http_server.h"
 #include "exporter/probe.h"
 #include "integration/lab.h"
-#include "snmp/module.h"
 #include "snmp/engine.h"
+#include "snmp/module.h"
 
 namespace vrrp::testing {
 

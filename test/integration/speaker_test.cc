@@ -324,8 +324,7 @@ TEST_F(SpeakerTest, AnAddressAddedByAReloadCostsTheOthersNoReply) {
   const std::string ping_log = lab.dir() + "/ping.log";
   auto ping = Process::Start(
       lab.client(),
-      {"ping", "-n", "-q", "-i", "0.01", "-c", "300", "-W", "1",
-       "192.0.2.200"},
+      {"ping", "-n", "-q", "-i", "0.01", "-c", "300", "-W", "1", "192.0.2.200"},
       ping_log);
   std::this_thread::sleep_for(milliseconds(500));  // a real client, real time
 

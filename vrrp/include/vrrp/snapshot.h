@@ -312,5 +312,4 @@ struct Snapshot {
   NotificationStats notifications;
 };
 
-
 }  // namespace vrrp

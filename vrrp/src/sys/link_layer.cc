@@ -28,8 +28,9 @@ Result<std::unique_ptr<LinuxLinkLayer>, std::string> LinuxLinkLayer::Open(
   link->netlink_ = std::move(nl.value());
   LinuxLinkLayer* self = link.get();
   link->addresses_ = std::make_unique<NetlinkAddressManager>(
-      *link->netlink_, [self](const std::string& itf, const IpPrefix& a,
-                              const std::string& msg) {
+      *link->netlink_,
+      [self](const std::string& itf, const IpPrefix& a,
+             const std::string& msg) {
         ++self->stats_.address_errors;
         self->Log(LogLevel::kError,
                   "address " + a.ToString() + " on " + itf + ": " + msg);
@@ -323,14 +324,12 @@ void LinuxLinkLayer::NoteAddress(const std::string& name,
   entry.nodad = !prefix.address.is_v4();
   // IPv4: secondary when a primary of its subnet is there (the kernel's
   // rule), so the source-address choice is not misled meanwhile.
-  entry.secondary = prefix.address.is_v4() &&
-                    std::any_of(list.begin(), list.end(),
-                                [&](const InterfaceAddress& o) {
-                                  return !o.secondary &&
-                                         SamePrefix(o.prefix.address,
-                                                    prefix.address,
-                                                    o.prefix.prefix_length);
-                                });
+  entry.secondary =
+      prefix.address.is_v4() &&
+      std::any_of(list.begin(), list.end(), [&](const InterfaceAddress& o) {
+        return !o.secondary && SamePrefix(o.prefix.address, prefix.address,
+                                          o.prefix.prefix_length);
+      });
   list.push_back(entry);
 }
 

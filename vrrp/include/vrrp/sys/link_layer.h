@@ -74,8 +74,7 @@ class LinuxLinkLayer : public LinkLayer {
   void OnAddressEvent(int ifindex);
   void RefreshAll();
   void ClosePort(Port* port);
-  void NoteAddress(const std::string& name, const IpPrefix& prefix,
-                   bool added);
+  void NoteAddress(const std::string& name, const IpPrefix& prefix, bool added);
 
   // virtual_mac.cc
   void SetVirtualMacUp(Itf& vmac, const InstanceConfig& config);
